@@ -1,0 +1,119 @@
+"""The calculator: Graph + op registry -> Report.
+
+Formulas give each node's arithmetic; this module adds what every op counts the same
+way: parameters (weights in the op's weight slots, each stored tensor counted once, at
+its first use), and bytes read (data inputs and weights) and written (outputs) at the
+analysed dtype.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from costcalc.errors import InvalidModelError
+from costcalc.ir import Graph, Node, TensorSpec
+from costcalc.ops import REGISTRY, OpKind, OpSpec, Registry
+from costcalc.ops.common import FormulaError
+from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
+from costcalc.units import FLOATING, analysed_dtype, tensor_bytes, total_flops
+
+
+class _Accumulator:
+    def __init__(self, dtype: str | None) -> None:
+        self.dtype = dtype
+        self.seen_storage: set[str] = set()
+        self.param_bytes = 0
+        self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
+
+    def nbytes(self, tensor: TensorSpec | None) -> int:
+        if tensor is None or tensor.shape is None:
+            return 0
+        return tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, self.dtype))
+
+    def new_params(self, node: Node, spec: OpSpec) -> int:
+        count = 0
+        for slot, tensor in enumerate(node.inputs):
+            if tensor is None or not tensor.is_const or tensor.storage in self.seen_storage:
+                continue
+            # a constant float operand of an element-wise op is a learned bias or scale,
+            # unless it is a scalar (the 6 of ReLU6); integer/bool masks never are
+            learned = spec.learned_operands and (tensor.numel or 0) > 1 and tensor.dtype in FLOATING
+            if slot in spec.weights or learned:
+                self.seen_storage.add(tensor.storage)
+                count += tensor.numel or 0
+                self.param_bytes += self.nbytes(tensor)
+        return count
+
+
+def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGISTRY) -> Report:
+    """Cost every node of ``graph``; ``dtype`` re-types floating tensors for byte counts."""
+    acc = _Accumulator(dtype)
+    rows = [_row(node, registry, acc) for node in graph.nodes]
+    activation_bytes = sum(acc.nbytes(t) for t in graph.inputs) + sum(
+        r.write_bytes or 0 for r in rows if r.kind in ("compute", "movement")
+    )
+    known = [r for r in rows if r.macs is not None]
+    totals = Totals(
+        params=sum(r.params or 0 for r in rows),
+        macs=sum(r.macs for r in known),
+        flops=sum(r.flops for r in known),
+        param_bytes=acc.param_bytes,
+        activation_bytes=activation_bytes,
+        read_bytes=sum(r.read_bytes or 0 for r in rows),
+        write_bytes=sum(r.write_bytes or 0 for r in rows),
+        lower_bound=bool(acc.unsupported),
+    )
+    unsupported = [
+        UnsupportedOp(op, len(names), names, reason)
+        for (op, reason), names in sorted(acc.unsupported.items())
+    ]
+    warnings = list(graph.warnings)
+    if unsupported:
+        count = sum(u.count for u in unsupported)
+        ops = ", ".join(sorted({u.op for u in unsupported}))
+        warnings.append(f"{count} node(s) could not be costed ({ops}): totals are a lower bound")
+    info = ModelInfo(
+        name=graph.name,
+        source=graph.source,
+        inputs={t.name: list(t.shape) if t.shape is not None else None for t in graph.inputs},
+        dtype=dtype,
+    )
+    return Report(info, totals, rows, unsupported, warnings)
+
+
+def _shapes(tensors) -> list[list[int] | None]:
+    return [list(t.shape) if t.shape is not None else None for t in tensors if t is not None]
+
+
+def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
+    spec = registry.get(node.op)
+    row = LayerRow(
+        name=node.name, op=node.op, kind="", module=node.module,
+        inputs=_shapes(node.inputs), outputs=_shapes(node.outputs),
+        params=0, macs=0, flops=0, read_bytes=0, write_bytes=0,
+    )  # fmt: skip
+    if node.folded or (spec is not None and spec.kind is OpKind.FREE):
+        row.kind = "folded" if node.folded else "free"
+        return row
+    shapes_known = all(t.shape is not None for t in (*node.inputs, *node.outputs) if t is not None)
+    if spec is None or not shapes_known:
+        reason = "no cost formula" if spec is None else "shape unknown"
+        acc.unsupported[(node.op, reason)].append(node.name)
+        row.kind = "unsupported" if spec is None else "unresolved"
+        row.params = row.macs = row.flops = None
+        row.read_bytes = sum(acc.nbytes(t) for t in node.inputs) if shapes_known else None
+        row.write_bytes = sum(acc.nbytes(t) for t in node.outputs) if shapes_known else None
+        return row
+    try:
+        work = spec.formula(node)
+    except FormulaError as exc:
+        raise InvalidModelError(str(exc)) from exc
+    row.kind = spec.kind.value
+    row.params = acc.new_params(node, spec)
+    row.macs = work.macs
+    row.flops = total_flops(work.macs, work.other_flops)
+    row.read_bytes = sum(
+        acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
+    )
+    row.write_bytes = sum(acc.nbytes(t) for t in node.outputs)
+    return row

@@ -1,0 +1,50 @@
+"""The command line: thin click commands over the library; bad input -> one line, exit 2."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+
+import click
+
+from costcalc import __version__
+from costcalc.errors import CostcalcError
+
+EXIT_BAD_INPUT = 2
+
+
+class CostcalcGroup(click.Group):
+    """Turns library errors into one line on stderr and exit code 2 (``--debug``: traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # every failure is reported on one line, never a traceback
+            if ctx.obj and ctx.obj.get("debug"):
+                traceback.print_exc()
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if not isinstance(exc, CostcalcError):
+                message = f"{type(exc).__name__}: {message}"
+            click.echo(f"costcalc: error: {message}", err=True)
+            sys.exit(EXIT_BAD_INPUT)
+
+
+@click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="costcalc")
+@click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """costcalc: parameters, MACs, FLOPs and memory traffic of neural networks.
+
+    MACs are multiply-accumulates of conv/linear/matmul layers (what papers call
+    "FLOPs"); FLOPs are 2 x MACs plus every other arithmetic operation.
+    Exit codes: 0 success, 1 budget exceeded, 2 bad input.
+    """
+    ctx.obj = {"debug": debug}
+
+
+from costcalc.commands.analyze import analyze  # noqa: E402  (commands register on main)
+
+main.add_command(analyze)

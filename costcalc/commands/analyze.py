@@ -1,0 +1,78 @@
+"""``costcalc analyze``."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from costcalc.api import analyze as analyze_model
+from costcalc.output import write_text
+from costcalc.renderers import RENDERERS, console, format_for, render
+
+
+@click.command()
+@click.argument("model")
+@click.option(
+    "--input",
+    "inputs",
+    multiple=True,
+    metavar="[NAME=]SHAPE",
+    help="Input shape, e.g. 1x3x224x224 or x=1x3x224x224. Repeat for several inputs.",
+)
+@click.option(
+    "--dim",
+    "dims",
+    multiple=True,
+    metavar="SYMBOL=SIZE",
+    help="Bind a symbolic dimension, e.g. N=8. Repeatable.",
+)
+@click.option(
+    "--dtype",
+    default=None,
+    metavar="TYPE",
+    help="Count bytes of floating tensors at this type: fp32, fp16, bf16, int8, int4.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["layer", "module", "op"]),
+    default="layer",
+    show_default=True,
+    help="One row per layer, or costs summed per module or op.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(RENDERERS)),
+    default=None,
+    help="Output format (default: from the -o extension, else table).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write the report to FILE (atomically; never over an existing file).",
+)
+@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@click.option("--all", "show_all", is_flag=True, help="Also show free and constant-folded nodes.")
+def analyze(model, inputs, dims, dtype, by, fmt, output, force, show_all) -> None:
+    """Per-layer parameters, MACs, FLOPs and bytes of MODEL (an .onnx file).
+
+    \b
+    Examples:
+      costcalc analyze model.onnx
+      costcalc analyze model.onnx --input 1x3x224x224 --dtype fp16
+      costcalc analyze model.onnx --dim N=8 --format json -o report.json
+      costcalc analyze model.onnx --by op --format csv
+    """
+    report = analyze_model(model, inputs=list(inputs), dims=list(dims), dtype=dtype)
+    fmt = format_for(output, fmt)
+    if output is not None:
+        write_text(
+            output, render(report, fmt, by=by, show_all=show_all), force=force, protected=[model]
+        )
+        click.echo(f"wrote {output}", err=True)
+    elif fmt == "table":
+        Console().print(console.renderable(report, by, show_all))
+    else:
+        click.echo(render(report, fmt, by=by, show_all=show_all), nl=False)

@@ -1,0 +1,1 @@
+"""Frontends: each turns a model into a ``costcalc.ir.Graph``."""

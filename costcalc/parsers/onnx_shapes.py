@@ -1,0 +1,532 @@
+"""Shape and dtype of every tensor in the main graph of an ONNX model.
+
+Method:
+
+1. Work on a copy of the model in which the payload of every large or external initializer
+   (and large ``Constant`` tensor) is dropped, dims and data type kept: shape inference never
+   reads it, so serialising the model for inference stays cheap. Declared shapes of graph
+   outputs and intermediates are dropped too (element types kept): once graph inputs have been
+   overridden they are stale, and onnx keeps a stale declared shape over an inferred one.
+   Declarations of tensors made by ops without an onnx schema (custom domains) are kept.
+2. Run ``onnx.shape_inference.infer_shapes(data_prop=True)`` on it, in memory or, when the
+   copy is at least ``inline_limit`` bytes, through ``infer_shapes_path`` in a temp folder.
+3. Walk the nodes once, in order, tracking small tensors whose values are known
+   (initializers, ``Constant`` outputs, ``Shape``/``Size`` of a known shape, and every node
+   whose inputs are all known and whose output is small): such nodes are evaluated with numpy
+   (``_FAST``) or, for other ops, onnx's reference evaluator at the model's opset. Shape
+   vectors holding symbols or unknown dims (``Shape`` of ``[N, 8, 6, 6]``) are tracked too,
+   as object arrays moved by Gather/Slice/Concat/Unsqueeze/Squeeze and read by Reshape,
+   ConstantOfShape and Expand. A node whose output shape is still incomplete is re-inferred
+   alone by onnx (``infer_node_outputs``) with the current input shapes and the known input
+   values, so a chain of any depth resolves in one walk. onnx's own data propagation
+   evaluates none of Div, Mod, Where, Range, ReduceProd, float Sqrt/Floor, Size on shapes.
+4. If shapes are still incomplete and the walk learnt something, evaluated nodes become
+   ``Constant`` nodes and learnt shapes ``value_info`` in the copy, and inference reruns, at
+   most ``MAX_ROUNDS`` passes in all. When step 2 leaves nothing unknown it runs only once.
+
+Symbolic dims keep their ``dim_param`` when the symbol is declared by the model's inputs;
+dims onnx could not infer (its generated ``unk__*`` symbols) are ``None``. Subgraphs
+(If/Loop/Scan) are left alone. Values of graph inputs are never known, only their shapes.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper, shape_inference
+
+Dims = tuple[int | str | None, ...]
+MAX_VALUE_ELEMENTS = 4096  # larger tensors are never evaluated nor kept in ``values``
+MAX_ROUNDS = 4  # global inference passes at most
+_T = onnx.TensorProto
+_INT_TYPES = {getattr(_T, t) for t in ("INT8", "INT16", "INT32", "INT64", "BOOL")} | {
+    getattr(_T, t) for t in ("UINT8", "UINT16", "UINT32", "UINT64")
+}
+_NO_EVAL = {"If", "Loop", "Scan", "SequenceMap", "RandomNormal", "RandomUniform", "Bernoulli",
+            "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"}  # fmt: skip
+# Outputs may be far larger than inputs: evaluated only when the output size is known small.
+_GROWING = {"Pad", "Resize", "Upsample", "OneHot", "EyeLike", "Tile", "CenterCropPad", "Col2Im",
+            "MaxUnpool", "ConstantOfShape", "Range", "Expand"}  # fmt: skip
+_SOURCES = {"Constant", "Shape", "Size"}  # evaluable without known input values
+_PARTIAL_OPS = {"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Identity", "Cast"}
+
+
+class ShapeError(ValueError):
+    """onnx's shape inference rejected the model."""
+
+
+@dataclass(frozen=True)
+class ResolvedShapes:
+    shapes: dict[str, Dims | None]  # None dim: unknown; None shape: even the rank is unknown
+    dtypes: dict[str, int]  # onnx.TensorProto element type
+    values: dict[str, np.ndarray]  # small tensors whose values are known
+
+
+def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int = 2**31 - 1) -> ResolvedShapes:
+    """Shapes, dtypes and known small values of every tensor of ``model``'s main graph.
+
+    ``model`` is not modified. Raises ShapeError when onnx's inference rejects the model.
+    """
+    r = _Resolver(model)
+    for _ in range(MAX_ROUNDS):
+        r.collect(_infer(r.work, inline_limit).graph)
+        if not r.walk() or r.complete():
+            break
+        r.inject()
+    for name in [n for n, t in r.lazy.items() if t.data_type in _INT_TYPES]:
+        r.value(name)
+    return ResolvedShapes(r.shapes, r.dtypes, r.values)
+
+
+def _infer(model: onnx.ModelProto, inline_limit: int) -> onnx.ModelProto:
+    try:
+        if model.ByteSize() < inline_limit:
+            return shape_inference.infer_shapes(model, data_prop=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            src, dst = os.path.join(tmp, "in.onnx"), os.path.join(tmp, "out.onnx")
+            onnx.save_model(model, src)
+            shape_inference.infer_shapes_path(src, dst, data_prop=True)
+            return onnx.load_model(dst, load_external_data=False)
+    except (shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
+        raise ShapeError(f"ONNX shape inference failed: {exc}") from exc
+
+
+def _size(dims: Iterable[Any]) -> int:
+    return math.prod(int(d) for d in dims)
+
+
+def _is_int(d: Any) -> bool:
+    return isinstance(d, int | np.integer)
+
+
+def _incomplete(dims: Dims | None) -> bool:
+    return dims is None or None in dims
+
+
+def _is_large(t: onnx.TensorProto) -> bool:
+    return t.data_location == _T.EXTERNAL or _size(t.dims) > MAX_VALUE_ELEMENTS
+
+
+def _has_data(t: onnx.TensorProto) -> bool:
+    """Small, stored inline, and not stripped."""
+    fields = (t.raw_data, t.int64_data, t.int32_data, t.float_data, t.double_data, t.uint64_data)
+    return not _is_large(t) and (_size(t.dims) == 0 or any(fields) or bool(t.string_data))
+
+
+def _merge(old: Dims | None, new: Dims | None) -> Dims | None:
+    """Per dim, the better known of the two: int, then symbol, then None."""
+    if old is None or new is None:
+        return old if new is None else new
+    if len(old) != len(new):
+        return new if new.count(None) < old.count(None) else old
+    pairs = zip(old, new, strict=True)
+    return tuple(o if _is_int(o) or (n is None and o is not None) else n for o, n in pairs)
+
+
+def _broadcast(a: Dims, b: Dims) -> Dims:
+    """Numpy broadcasting of dims that may hold symbols or None."""
+    a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
+    return tuple(y if x == 1 else x if y == 1 or x == y else x if _is_int(x) else y if _is_int(y)
+                 else None for x, y in zip(a, b, strict=True))  # fmt: skip
+
+
+def _axes(at: dict[str, Any], args: list[Any], i: int) -> tuple[int, ...] | None:
+    """``axes`` as an attribute (older opsets) or as input ``i`` (newer opsets)."""
+    axes = at.get("axes", args[i] if len(args) > i else None)
+    return None if axes is None or len(axes) == 0 else tuple(int(a) for a in axes)
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer):  # onnx truncates integer division toward zero
+        return (np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))).astype(a.dtype)
+    return a / b
+
+
+def _slice(at: dict[str, Any], args: list[Any]) -> Any:
+    x, (starts, ends, axes, steps) = args[0], [*args[1:], None, None, None, None][:4]
+    if "starts" in at:  # opset < 10
+        starts, ends, axes = at["starts"], at["ends"], at.get("axes")
+    axes = range(len(starts)) if axes is None else axes
+    steps = [1] * len(starts) if steps is None else steps
+    if any(s < 1 for s in steps):
+        return NotImplemented  # onnx clamps negative steps unlike Python: reference evaluator
+    index = [slice(None)] * x.ndim
+    for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
+        index[int(a)] = slice(int(s), int(e), int(st))
+    return x[tuple(index)]
+
+
+def _reduce(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
+    def run(at: dict[str, Any], a: list[Any]) -> Any:
+        if (axes := _axes(at, a, 1)) is None and at.get("noop_with_empty_axes", 0):
+            return a[0]
+        return fn(a[0], axis=axes, keepdims=bool(at.get("keepdims", 1)))
+
+    return run
+
+
+def _fill(at: dict[str, Any], a: list[Any]) -> np.ndarray:
+    fill = numpy_helper.to_array(at["value"]) if "value" in at else np.zeros(1, np.float32)
+    return np.full([int(d) for d in a[0]], fill.reshape(()), dtype=fill.dtype)
+
+
+def _cast(at: dict[str, Any], a: list[Any]) -> Any:
+    if a[0].dtype == object and at["to"] in _INT_TYPES:
+        return a[0]  # a partly known shape vector stays one
+    return a[0].astype(helper.tensor_dtype_to_np_dtype(at["to"]))
+
+
+def _ew(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
+    return lambda at, a: functools.reduce(fn, a)  # elementwise, two or more inputs
+
+
+def _un(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
+    return lambda at, a: fn(a[0])
+
+
+# fmt: off
+_FAST: dict[str, Callable[[dict[str, Any], list[Any]], Any]] = {
+    "Gather": lambda at, a: np.take(a[0], a[1], axis=at.get("axis", 0)),
+    "Concat": lambda at, a: np.concatenate(a, axis=at["axis"]),
+    "Unsqueeze": lambda at, a: np.expand_dims(a[0], _axes(at, a, 1) or ()),
+    "Squeeze": lambda at, a: np.squeeze(a[0], axis=_axes(at, a, 1)),
+    "Reshape": lambda at, a: a[0].reshape([a[0].shape[i] if d == 0 and not at.get("allowzero")
+                                           else int(d) for i, d in enumerate(a[1])]),
+    "Cast": _cast, "Slice": _slice, "Identity": _un(lambda x: x),
+    "Add": _ew(np.add), "Sub": _ew(np.subtract), "Mul": _ew(np.multiply), "Div": _ew(_div),
+    "Mod": lambda at, a: (np.fmod if at.get("fmod") else np.mod)(a[0], a[1]),
+    "Max": _ew(np.maximum), "Min": _ew(np.minimum), "Equal": _ew(np.equal),
+    "Less": _ew(np.less), "Greater": _ew(np.greater), "LessOrEqual": _ew(np.less_equal),
+    "GreaterOrEqual": _ew(np.greater_equal), "And": _ew(np.logical_and),
+    "Or": _ew(np.logical_or), "Not": _un(np.logical_not), "Neg": _un(np.negative),
+    "Abs": _un(np.abs), "Sqrt": _un(np.sqrt), "Floor": _un(np.floor), "Ceil": _un(np.ceil),
+    "Where": lambda at, a: np.where(a[0], a[1], a[2]),
+    "ReduceProd": _reduce(np.prod), "ReduceSum": _reduce(np.sum),
+    "ReduceMax": _reduce(np.max), "ReduceMin": _reduce(np.min),
+    "ConstantOfShape": _fill,
+    "Range": lambda at, a: np.arange(a[0], a[1], a[2], dtype=a[0].dtype),
+    "Expand": lambda at, a: a[0] * np.ones([int(d) for d in a[1]], a[0].dtype),
+}
+# fmt: on
+
+
+def _estimate(op: str, args: list[Any], out: Dims | None) -> int | None:
+    """Upper bound of the output size of an evaluation; None when unbounded."""
+    if out is not None and all(isinstance(d, int) for d in out):
+        return _size(out)
+    if op == "ConstantOfShape":
+        return _size(args[0])
+    if op == "Range" and np.issubdtype(args[0].dtype, np.integer):
+        return max(-(-(int(args[1]) - int(args[0])) // int(args[2])), 0)
+    if op == "Expand":
+        return _size(np.broadcast_shapes(args[0].shape, tuple(int(d) for d in args[1])))
+    if op in _GROWING:
+        return None
+    shapes = [a.shape for a in args if a is not None]
+    return _size(d if d else 1 for d in _broadcast_bound(shapes))
+
+
+def _broadcast_bound(shapes: list[tuple[int, ...]]) -> list[int]:
+    rank = max((len(s) for s in shapes), default=0)
+    return [max((s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0), default=1)
+            for i in range(rank)]  # fmt: skip
+
+
+def _reference(node: onnx.NodeProto, args: list[Any], opset: int) -> list[np.ndarray]:
+    from onnx.reference import ReferenceEvaluator  # slow import, only when needed
+
+    feeds = {name: a for name, a in zip(node.input, args, strict=True) if name}
+    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), None)
+              for n, a in feeds.items()]  # fmt: skip
+    outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
+    graph = helper.make_graph([node], "eval", inputs, outputs)
+    return ReferenceEvaluator(graph, opsets={node.domain: opset}).run(None, feeds)
+
+
+def _copy_fields(dst: Any, src: Any, skip: tuple[str, ...]) -> None:
+    for field, value in src.ListFields():
+        if field.name in skip:
+            continue
+        if hasattr(value, "extend"):  # repeated field
+            getattr(dst, field.name).extend(value)
+        elif hasattr(value, "CopyFrom"):  # message field
+            getattr(dst, field.name).CopyFrom(value)
+        else:
+            setattr(dst, field.name, value)
+
+
+def _stripped(t: onnx.TensorProto) -> onnx.TensorProto:
+    out = onnx.TensorProto(name=t.name, data_type=t.data_type)
+    out.dims.extend(t.dims)
+    return out
+
+
+class _Resolver:
+    def __init__(self, model: onnx.ModelProto) -> None:
+        self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
+        self.opsets["ai.onnx"] = self.opsets.get("", 1)
+        self.shapes: dict[str, Dims | None] = {}
+        self.dtypes: dict[str, int] = {}
+        self.values: dict[str, np.ndarray] = {}
+        self.lazy: dict[str, onnx.TensorProto] = {}  # small initializers not yet converted
+        self.partial: dict[str, np.ndarray] = {}  # shape vectors with symbolic/unknown dims
+        self.non_tensor: set[str] = set()
+        self.improved: set[str] = set()  # shapes the last walk learnt
+        self.schemas: dict[tuple[str, str], Any] = {}
+        self.work = work = onnx.ModelProto()
+        _copy_fields(work, model, ("graph",))
+        _copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
+        inits = [_stripped(t) if _is_large(t) else t for t in model.graph.initializer]
+        work.graph.initializer.extend(inits)
+        custom: set[str] = set()
+        for node in work.graph.node:
+            if node.op_type == "Constant":
+                for a in node.attribute:
+                    if a.name == "value" and _is_large(a.t):
+                        a.t.CopyFrom(_stripped(a.t))
+            elif self._schema(node) is None:
+                custom.update(node.output)
+            for o in node.output:
+                self.shapes[o] = None
+        work.graph.value_info.extend(vi for vi in model.graph.value_info if vi.name in custom)
+        for vi in model.graph.output:
+            keep = vi.name in custom or not vi.type.HasField("tensor_type")
+            elem = vi.type.tensor_type.elem_type
+            work.graph.output.append(
+                vi if keep else helper.make_tensor_value_info(vi.name, elem, None)
+            )
+        self.shapes.pop("", None)
+        self.inputs = {i.name for i in work.graph.input}
+        self.symbols = {d.dim_param for vi in (*work.graph.input, *work.graph.value_info)
+                        for d in vi.type.tensor_type.shape.dim if d.dim_param}  # fmt: skip
+        for t in work.graph.initializer:
+            self.shapes[t.name], self.dtypes[t.name] = tuple(t.dims), t.data_type
+            if t.name not in self.inputs and _has_data(t):
+                self.lazy[t.name] = t
+
+    def _schema(self, node: onnx.NodeProto) -> Any:
+        key = (node.op_type, node.domain)
+        if key not in self.schemas:
+            domain = "" if node.domain == "ai.onnx" else node.domain
+            try:
+                version = self.opsets.get(domain, 1)
+                self.schemas[key] = onnx.defs.get_schema(node.op_type, version, domain)
+            except onnx.defs.SchemaError:
+                self.schemas[key] = None
+        return self.schemas[key]
+
+    def _update(self, name: str, dims: Dims | None, dtype: int = 0) -> bool:
+        if dtype and name not in self.dtypes:
+            self.dtypes[name] = dtype
+        old = self.shapes.get(name)
+        if old == dims or (new := _merge(old, dims)) == old:
+            return False
+        self.shapes[name] = new
+        self.improved.add(name)
+        return True
+
+    def _dims(self, tt: onnx.TypeProto.Tensor) -> Dims | None:
+        if not tt.HasField("shape"):
+            return None
+        return tuple(d.dim_value if d.HasField("dim_value") else d.dim_param
+                     if d.dim_param in self.symbols else None for d in tt.shape.dim)  # fmt: skip
+
+    def collect(self, graph: onnx.GraphProto) -> None:
+        cache: dict[bytes, Dims | None] = {}  # most tensors share a handful of shapes
+        for vi in (*graph.input, *graph.value_info, *graph.output):
+            if vi.type.HasField("tensor_type"):
+                tt = vi.type.tensor_type
+                key = tt.shape.SerializeToString() if tt.HasField("shape") else b"-"
+                if key not in cache:
+                    cache[key] = self._dims(tt)
+                self._update(vi.name, cache[key], tt.elem_type)
+            elif vi.type.ListFields():
+                self.non_tensor.add(vi.name)
+
+    def complete(self) -> bool:
+        return not any(_incomplete(s) for n, s in self.shapes.items() if n not in self.non_tensor)
+
+    def known(self, name: str) -> bool:
+        return not name or name in self.values or name in self.lazy
+
+    def value(self, name: str) -> np.ndarray | None:
+        if name in self.lazy:
+            self.values[name] = numpy_helper.to_array(self.lazy.pop(name))
+        return self.values.get(name)
+
+    def walk(self) -> bool:
+        """One pass over the nodes in order; True when something new was learnt."""
+        self.improved.clear()
+        learnt, complete = False, self.complete()
+        values, lazy, partial, shapes = self.values, self.lazy, self.partial, self.shapes
+        for node in self.work.graph.node:
+            op, ins = node.op_type, node.input
+            first = ins[0] if ins else ""  # cheap test first: most nodes read activations
+            evaluable = op in _SOURCES or first in values or first in lazy or first in partial
+            if not (evaluable or not complete) or op in _NO_EVAL:
+                continue
+            outs = node.output
+            if node.domain not in ("", "ai.onnx") or all(o in values for o in outs if o):
+                continue
+            if not complete and any(_incomplete(shapes.get(o)) for o in outs if o):
+                learnt |= self._infer_node(node)
+            if evaluable:
+                learnt |= self._evaluate(node)
+        return learnt
+
+    def _infer_node(self, node: onnx.NodeProto) -> bool:
+        op, ins, out = node.op_type, node.input, node.output[0]
+        if op in ("Reshape", "ConstantOfShape", "Expand") and ins[-1] in self.partial:
+            target = tuple(int(d) if _is_int(d) else d for d in self.partial[ins[-1]])
+            if op == "Reshape":
+                return self._update(out, self._reshape(node, target), self.dtypes.get(ins[0], 0))
+            src = self.shapes.get(ins[0])
+            if op == "Expand" and src is not None:
+                return self._update(out, _broadcast(src, target), self.dtypes.get(ins[0], 0))
+            return op == "ConstantOfShape" and self._update(out, target)
+        if (schema := self._schema(node)) is None or not all(self.dtypes.get(i) for i in ins if i):
+            return False
+        types = {
+            i: helper.make_tensor_type_proto(self.dtypes[i], self.shapes.get(i)) for i in ins if i
+        }
+        data = {i: self.lazy[i] if i in self.lazy else numpy_helper.from_array(self.values[i], i)
+                for i in ins if i in self.lazy or i in self.values}  # fmt: skip
+        opsets = [helper.make_opsetid(node.domain, self.opsets.get(node.domain, 1))]
+        try:
+            inferred = shape_inference.infer_node_outputs(
+                schema, node, types, data, opset_imports=opsets, ir_version=self.work.ir_version
+            )
+        except Exception:  # onnx rejects this node with these inputs: leave it unknown
+            return False
+        learnt = False
+        for name, tp in inferred.items():
+            if tp.HasField("tensor_type"):
+                learnt |= self._update(name, self._dims(tp.tensor_type), tp.tensor_type.elem_type)
+        return learnt
+
+    def _reshape(self, node: onnx.NodeProto, target: Dims) -> Dims:
+        """Reshape to a target holding symbols (``[N, -1]``), which onnx leaves unknown."""
+        src = self.shapes.get(node.input[0])
+        allowzero = any(a.name == "allowzero" and a.i for a in node.attribute)
+        dims = [src[i] if d == 0 and not allowzero and src is not None and i < len(src) else d
+                for i, d in enumerate(target)]  # fmt: skip
+        if -1 in dims:  # what the other dims leave of the source, equal symbols cancelling
+            k = dims.index(-1)
+            num, den = list(src or [None]), [d for j, d in enumerate(dims) if j != k]
+            for d in [d for d in den if isinstance(d, str) and d in num]:
+                num.remove(d)
+                den.remove(d)
+            whole = all(isinstance(d, int) for d in num + den) and _size(den) > 0
+            dims[k] = _size(num) // _size(den) if whole else None
+        return tuple(dims)
+
+    def _evaluate(self, node: onnx.NodeProto) -> bool:
+        op, outs, ins = node.op_type, [o for o in node.output if o], list(node.input)
+        if op == "Constant":
+            return self._constant(node)
+        if not ins or not outs:
+            return False
+        if op in ("Shape", "Size"):
+            if (dims := self.shapes.get(ins[0])) is None:
+                return False
+            if op == "Size":
+                whole = all(isinstance(d, int) for d in dims)
+                return whole and self._store(outs, [np.array(_size(dims), dtype=np.int64)])
+            at = _attrs(node)
+            return self._store(outs, [np.array(dims[at.get("start", 0) : at.get("end")], object)])
+        partial = any(i in self.partial for i in ins)
+        if (partial and op not in _PARTIAL_OPS) or not all(
+            self.known(i) or i in self.partial for i in ins
+        ):
+            return False
+        args = [self.partial[i] if i in self.partial else self.value(i) if i else None for i in ins]
+        if any(a is not None and a.size > MAX_VALUE_ELEMENTS for a in args):
+            return False
+        results = self._run(node, args, partial)
+        return results is not None and len(results) == len(outs) and self._store(outs, results)
+
+    def _run(self, node: onnx.NodeProto, args: list[Any], partial: bool) -> list[np.ndarray] | None:
+        try:
+            at = _attrs(node)
+            estimate = _estimate(node.op_type, args, self.shapes.get(node.output[0]))
+            if estimate is None or estimate > MAX_VALUE_ELEMENTS:
+                return None
+            with np.errstate(all="raise"):  # e.g. a division by zero: not evaluable
+                fast = _FAST.get(node.op_type)
+                result = fast(at, args) if fast else NotImplemented
+                if result is not NotImplemented:
+                    return [np.asarray(result, dtype=object if partial else None)]
+                if partial:
+                    return None
+                return [np.asarray(r) for r in _reference(node, args, self.opsets[node.domain])]
+        except Exception:  # not evaluable here (bad inputs, unsupported op): leave it unknown
+            return None
+
+    def _constant(self, node: onnx.NodeProto) -> bool:
+        at = _attrs(node)
+        if isinstance(t := at.get("value"), onnx.TensorProto):
+            value = numpy_helper.to_array(t) if _has_data(t) else None
+        elif "value_int" in at or "value_ints" in at:
+            value = np.array(at.get("value_int", at.get("value_ints")), dtype=np.int64)
+        elif "value_float" in at or "value_floats" in at:
+            value = np.array(at.get("value_float", at.get("value_floats")), dtype=np.float32)
+        else:
+            value = None
+        return value is not None and self._store(list(node.output), [value])
+
+    def _store(self, outs: list[str], results: list[np.ndarray]) -> bool:
+        """Record results; object arrays hold dims of a partly known shape (int, symbol, None)."""
+        if any(r.size > MAX_VALUE_ELEMENTS for r in results):
+            return False
+        learnt = False
+        for name, value in zip(outs, results, strict=True):
+            if value.dtype == object and all(_is_int(d) for d in value.flat):
+                value = value.astype(np.int64)
+            if value.dtype != object:
+                self.partial.pop(name, None)
+                self.values[name] = value
+                self.dtypes.setdefault(name, helper.np_dtype_to_tensor_dtype(value.dtype))
+                if self.shapes.get(name) != value.shape:  # the value's shape is exact
+                    self.shapes[name] = tuple(value.shape)
+                    self.improved.add(name)
+                learnt = True
+            elif name not in self.partial or self.partial[name].tolist() != value.tolist():
+                self.partial[name] = value
+                learnt |= self._update(name, tuple(value.shape), _T.INT64)
+        return learnt
+
+    def inject(self) -> None:
+        """Evaluated nodes become Constants and learnt shapes value_info, for the next pass."""
+        graph, nodes = self.work.graph, []
+        for node in graph.node:
+            outs = [o for o in node.output if o]
+            if node.op_type != "Constant" and outs and all(o in self.values for o in outs):
+                for o in outs:
+                    value = numpy_helper.from_array(self.values[o], o)
+                    nodes.append(helper.make_node("Constant", [], [o], node.name, value=value))
+            else:
+                nodes.append(node)
+        del graph.node[:]
+        graph.node.extend(nodes)
+        declared = {vi.name: vi for vi in graph.value_info}
+        for name in self.improved:
+            dims, dtype = self.shapes.get(name), self.dtypes.get(name)
+            if dims is None or not dtype or name in self.values or name in self.inputs:
+                continue
+            vi = helper.make_tensor_value_info(name, dtype, dims)
+            if name in declared:
+                declared[name].CopyFrom(vi)
+            else:
+                graph.value_info.append(vi)
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    return {a.name: helper.get_attribute_value(a) for a in node.attribute}

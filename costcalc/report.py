@@ -1,0 +1,132 @@
+"""The Report: per-layer rows, totals, unsupported ops and warnings; JSON and pandas views.
+
+JSON schema ``costcalc.report/1`` (see DESIGN.md). A field whose analysis was not run is
+``None`` (JSON ``null``), never a made-up 0.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import pandas as pd
+
+SCHEMA = "costcalc.report/1"
+
+COST_FIELDS = ("params", "macs", "flops", "read_bytes", "write_bytes", "dense_params", "dense_macs")
+
+
+@dataclass(slots=True)
+class LayerRow:
+    name: str
+    op: str
+    kind: str  # compute | movement | free | folded | unsupported | unresolved
+    module: str | None
+    inputs: list[list[int] | None]
+    outputs: list[list[int] | None]
+    params: int | None
+    macs: int | None
+    flops: int | None
+    read_bytes: int | None
+    write_bytes: int | None
+    dense_params: int | None = None
+    dense_macs: int | None = None
+
+
+@dataclass(slots=True)
+class Totals:
+    params: int
+    macs: int
+    flops: int
+    param_bytes: int
+    activation_bytes: int
+    read_bytes: int
+    write_bytes: int
+    peak_activation_bytes: int | None = None
+    dense_params: int | None = None
+    dense_macs: int | None = None
+    lower_bound: bool = False  # some layers could not be costed: the true totals are larger
+
+
+@dataclass(slots=True)
+class UnsupportedOp:
+    op: str
+    count: int
+    nodes: list[str]
+    reason: str = "no cost formula"
+
+
+@dataclass(slots=True)
+class ModelInfo:
+    name: str
+    source: str
+    inputs: dict[str, list[int] | None]
+    dtype: str | None = None  # the --dtype override, if any
+
+
+@dataclass(slots=True)
+class Report:
+    model: ModelInfo
+    totals: Totals
+    layers: list[LayerRow]
+    unsupported: list[UnsupportedOp] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def is_lower_bound(self) -> bool:
+        return self.totals.lower_bound
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "model": asdict(self.model),
+            "totals": asdict(self.totals),
+            "layers": [asdict(row) for row in self.layers],
+            "unsupported": [asdict(u) for u in self.unsupported],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        schema = data.get("schema")
+        if schema != SCHEMA:
+            raise ValueError(f"not a costcalc report (schema {schema!r}, expected {SCHEMA!r})")
+        return cls(
+            model=_build(ModelInfo, data["model"]),
+            totals=_build(Totals, data["totals"]),
+            layers=[_build(LayerRow, row) for row in data["layers"]],
+            unsupported=[_build(UnsupportedOp, u) for u in data.get("unsupported", [])],
+            warnings=list(data.get("warnings", [])),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Report:
+        return cls.from_dict(json.loads(text))
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """One row per layer; integer cost columns keep exact values (nullable Int64)."""
+        frame = pd.DataFrame(
+            [asdict(row) for row in self.layers], columns=[f.name for f in fields(LayerRow)]
+        )
+        for column in COST_FIELDS:
+            frame[column] = frame[column].astype("Int64")
+        return frame
+
+    def group_by(self, key: str) -> pd.DataFrame:
+        """Costs summed per ``op`` or per ``module`` (layers without a module: '(none)')."""
+        frame = self.to_dataframe()
+        frame["module"] = frame["module"].fillna("(none)")
+        summed = ["params", "macs", "flops", "read_bytes", "write_bytes"]
+        grouped = frame.groupby(key, sort=False)
+        result = grouped[summed].sum(min_count=1)
+        result.insert(0, "layers", grouped.size())
+        return result.reset_index()
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
