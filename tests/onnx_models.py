@@ -45,3 +45,34 @@ def conv_model(
         names.append("B")
     node = helper.make_node(op, names, ["y"], name="layer", **attrs)
     return model([node], {"x": x}, ["y"], inits)
+
+
+def conv_bn_relu_model() -> onnx.ModelProto:
+    nodes = [
+        helper.make_node("Conv", ["x", "W"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="bn"),
+        helper.make_node("Relu", ["n"], ["y"], name="relu"),
+    ]
+    inits = [weight("W", (8, 3, 3, 3))] + [weight(k, (8,)) for k in "sbmv"]
+    return model(nodes, {"x": (1, 3, 10, 10)}, ["y"], inits)
+
+
+def shared_weight_model() -> onnx.ModelProto:
+    """Two MatMuls using the same 16x16 weight."""
+    nodes = [
+        helper.make_node("MatMul", ["x", "W"], ["h"], name="first"),
+        helper.make_node("MatMul", ["h", "W"], ["y"], name="second"),
+    ]
+    return model(nodes, {"x": (2, 16)}, ["y"], [weight("W", (16, 16))])
+
+
+def custom_op_model() -> onnx.ModelProto:
+    """Relu -> an op from a custom domain (no formula, no shape inference) -> Relu."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="relu"),
+        helper.make_node("Mystery", ["a"], ["b"], name="custom", domain="com.example"),
+        helper.make_node("Relu", ["b"], ["y"], name="after"),
+    ]
+    proto = model(nodes, {"x": (1, 10)}, ["y"])
+    proto.opset_import.append(helper.make_opsetid("com.example", 1))
+    return proto

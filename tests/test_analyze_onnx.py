@@ -15,7 +15,13 @@ import costcalc
 from costcalc.errors import InputSpecError, InvalidModelError, ShapeError
 from costcalc.examples.mobilenet_onnx import build_mobilenet_v1
 from costcalc.report import Report
-from tests.onnx_models import model, weight
+from tests.onnx_models import (
+    conv_bn_relu_model,
+    custom_op_model,
+    model,
+    shared_weight_model,
+    weight,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,16 +32,6 @@ def mobilenet() -> onnx.ModelProto:
 @pytest.fixture(scope="module")
 def mobilenet_report(mobilenet) -> Report:
     return costcalc.analyze(mobilenet, dims={"N": 1})
-
-
-def conv_bn_relu_model() -> onnx.ModelProto:
-    nodes = [
-        helper.make_node("Conv", ["x", "W"], ["c"], name="conv", pads=[1, 1, 1, 1]),
-        helper.make_node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"], name="bn"),
-        helper.make_node("Relu", ["n"], ["y"], name="relu"),
-    ]
-    inits = [weight("W", (8, 3, 3, 3))] + [weight(k, (8,)) for k in "sbmv"]
-    return model(nodes, {"x": (1, 3, 10, 10)}, ["y"], inits)
 
 
 def test_conv_bn_relu_counts():
@@ -137,11 +133,7 @@ def test_bad_overrides_are_rejected(mobilenet, inputs, dims, message):
 
 
 def test_shared_initializer_counts_once_in_params_every_use_in_macs():
-    nodes = [
-        helper.make_node("MatMul", ["x", "W"], ["h"], name="first"),
-        helper.make_node("MatMul", ["h", "W"], ["y"], name="second"),
-    ]
-    report = costcalc.analyze(model(nodes, {"x": (2, 16)}, ["y"], [weight("W", (16, 16))]))
+    report = costcalc.analyze(shared_weight_model())
     first, second = report.layers
     # W is 16*16 = 256 elements, counted once, at its first use
     assert (first.params, second.params, report.totals.params) == (256, 0, 256)
@@ -162,14 +154,7 @@ def test_initializer_listed_as_graph_input_is_a_weight():
 
 
 def test_unsupported_op_is_listed_and_totals_are_a_lower_bound():
-    nodes = [
-        helper.make_node("Relu", ["x"], ["a"], name="relu"),
-        helper.make_node("Mystery", ["a"], ["b"], name="custom", domain="com.example"),
-        helper.make_node("Relu", ["b"], ["y"], name="after"),
-    ]
-    proto = model(nodes, {"x": (1, 10)}, ["y"])
-    proto.opset_import.append(helper.make_opsetid("com.example", 1))
-    report = costcalc.analyze(proto)
+    report = costcalc.analyze(custom_op_model())
     assert report.totals.lower_bound
     ops = {u.op: u for u in report.unsupported}
     assert ops["com.example.Mystery"].nodes == ["custom"]
@@ -266,3 +251,20 @@ def test_model_proto_argument_is_not_modified(mobilenet):
     before = mobilenet.SerializeToString()
     costcalc.analyze(mobilenet, dims={"N": 2})
     assert mobilenet.SerializeToString() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "module"),
+    [
+        ("/features/features.3/conv/conv.0/Conv", "features.3.conv.0"),
+        ("/layer1/layer1.0/conv1/Conv", "layer1.0.conv1"),
+        ("/features/features.1/conv/conv.0/conv.0.0/Conv", "features.1.conv.0.0"),
+        ("/features.1.dw/conv/Conv", "features.1.dw.conv"),
+        ("/Reshape", None),
+        ("Conv_12", None),
+    ],
+)
+def test_module_path_from_exported_node_names(name, module):
+    from costcalc.parsers.onnx import module_of
+
+    assert module_of(name) == module

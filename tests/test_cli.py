@@ -137,3 +137,21 @@ def test_root_launcher_and_help():
     assert "analyze" in result.stdout
     help_text = run("analyze", "--help").stdout
     assert "Examples:" in help_text
+
+
+def test_group_by_module_uses_the_exporters_module_path(tmp_path):
+    from costcalc.examples.mobilenet_onnx import build_mobilenet_v1
+
+    path = tmp_path / "m.onnx"
+    onnx.save(build_mobilenet_v1(width=0.5, resolution=96, seed=None), str(path))
+    result = run("analyze", path, "--dim", "N=1", "--by", "module", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout)).set_index("module")
+    conv, bn = frame.loc["features.1.dw.conv"], frame.loc["features.1.dw.bn"]
+    # first depthwise conv; width 0.5 -> 16 channels, 96 -> 48x48: 48*48*16*9 = 331,776 MACs,
+    # 16*9 = 144 weights; its BatchNorm has 2*16 = 32 params
+    assert (conv["layers"], conv["macs"], conv["params"]) == (1, 331_776, 144)
+    assert (bn["layers"], bn["params"]) == (1, 32)
+
+
+def test_version():
+    assert run("--version").stdout.startswith("costcalc, version ")

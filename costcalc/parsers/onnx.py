@@ -182,12 +182,19 @@ def dtype_name(elem_type: int) -> str:
 def module_of(node_name: str) -> str | None:
     """The PyTorch module path torch.onnx.export encodes in a node name, if any.
 
-    '/features/features.3/conv/conv.0/Conv' -> 'features.3.conv.0'
+    '/features/features.3/conv/conv.0/Conv' -> 'features.3.conv.0': a component that
+    extends the previous one ('conv' -> 'conv.0') replaces it; any other is appended.
     """
     parts = node_name.split("/")
     if len(parts) < 3 or parts[0] != "":
         return None
-    return parts[-2]
+    segments: list[str] = []
+    for part in parts[1:-1]:
+        if segments and part.startswith(segments[-1] + "."):
+            segments[-1] = part
+        elif part:
+            segments.append(part)
+    return ".".join(segments) or None
 
 
 class _GraphBuilder:

@@ -18,24 +18,22 @@ Method:
    as object arrays moved by Gather/Slice/Concat/Unsqueeze/Squeeze and read by Reshape,
    ConstantOfShape and Expand. A node whose output shape is still incomplete is re-inferred
    alone by onnx (``infer_node_outputs``) with the current input shapes and the known input
-   values, so a chain of any depth resolves in one walk. onnx's own data propagation
-   evaluates none of Div, Mod, Where, Range, ReduceProd, float Sqrt/Floor, Size on shapes.
-4. If shapes are still incomplete and the walk learnt something, evaluated nodes become
-   ``Constant`` nodes and learnt shapes ``value_info`` in the copy, and inference reruns, at
-   most ``MAX_ROUNDS`` passes in all. When step 2 leaves nothing unknown it runs only once.
+   values, so a chain of any depth resolves in one walk. (onnx's own data propagation
+   evaluates none of Div, Mod, Where, Range, ReduceProd, Split, Sqrt/Floor, Size on shapes.)
+4. If shapes are still incomplete and the walk learnt a shape onnx had not, evaluated nodes
+   become ``Constant`` nodes and learnt shapes ``value_info`` in the copy, and inference
+   reruns, at most ``MAX_ROUNDS`` passes in all. If step 2 leaves nothing unknown, one pass.
 
 Symbolic dims keep their ``dim_param`` when the symbol is declared by the model's inputs;
 dims onnx could not infer (its generated ``unk__*`` symbols) are ``None``. Subgraphs
-(If/Loop/Scan) are left alone. Values of graph inputs are never known, only their shapes.
+(If/Loop/Scan) are left alone. Values of graph inputs are never known, only their shapes
+(initializers also listed as inputs are constants, not inputs).
 """
 
 from __future__ import annotations
 
-import functools
-import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,31 +41,40 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
+from costcalc.errors import ShapeError
+from costcalc.parsers.shape_eval import (
+    FAST as _FAST,
+)
+from costcalc.parsers.shape_eval import (
+    INT_TYPES as _INT_TYPES,
+)
+from costcalc.parsers.shape_eval import (
+    estimate_size as _estimate,
+)
+from costcalc.parsers.shape_eval import (
+    reference_eval as _reference,
+)
+from costcalc.parsers.shape_eval import (
+    size as _size,
+)
+
 Dims = tuple[int | str | None, ...]
 MAX_VALUE_ELEMENTS = 4096  # larger tensors are never evaluated nor kept in ``values``
 MAX_ROUNDS = 4  # global inference passes at most
 _T = onnx.TensorProto
-_INT_TYPES = {getattr(_T, t) for t in ("INT8", "INT16", "INT32", "INT64", "BOOL")} | {
-    getattr(_T, t) for t in ("UINT8", "UINT16", "UINT32", "UINT64")
-}
 _NO_EVAL = {"If", "Loop", "Scan", "SequenceMap", "RandomNormal", "RandomUniform", "Bernoulli",
             "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"}  # fmt: skip
-# Outputs may be far larger than inputs: evaluated only when the output size is known small.
-_GROWING = {"Pad", "Resize", "Upsample", "OneHot", "EyeLike", "Tile", "CenterCropPad", "Col2Im",
-            "MaxUnpool", "ConstantOfShape", "Range", "Expand"}  # fmt: skip
 _SOURCES = {"Constant", "Shape", "Size"}  # evaluable without known input values
 _PARTIAL_OPS = {"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Identity", "Cast"}
-
-
-class ShapeError(ValueError):
-    """onnx's shape inference rejected the model."""
 
 
 @dataclass(frozen=True)
 class ResolvedShapes:
     shapes: dict[str, Dims | None]  # None dim: unknown; None shape: even the rank is unknown
     dtypes: dict[str, int]  # onnx.TensorProto element type
-    values: dict[str, np.ndarray]  # small tensors whose values are known
+    # small tensors whose values are known: integer initializers and Constants, and every
+    # tensor the walk evaluated or read (shape arithmetic); never graph inputs
+    values: dict[str, np.ndarray]
 
 
 def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int = 2**31 - 1) -> ResolvedShapes:
@@ -76,9 +83,9 @@ def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int = 2**31 - 1) -> 
     ``model`` is not modified. Raises ShapeError when onnx's inference rejects the model.
     """
     r = _Resolver(model)
-    for _ in range(MAX_ROUNDS):
+    for rounds in range(1, MAX_ROUNDS + 1):
         r.collect(_infer(r.work, inline_limit).graph)
-        if not r.walk() or r.complete():
+        if not r.walk() or r.complete() or rounds == MAX_ROUNDS:
             break
         r.inject()
     for name in [n for n, t in r.lazy.items() if t.data_type in _INT_TYPES]:
@@ -97,10 +104,6 @@ def _infer(model: onnx.ModelProto, inline_limit: int) -> onnx.ModelProto:
             return onnx.load_model(dst, load_external_data=False)
     except (shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
         raise ShapeError(f"ONNX shape inference failed: {exc}") from exc
-
-
-def _size(dims: Iterable[Any]) -> int:
-    return math.prod(int(d) for d in dims)
 
 
 def _is_int(d: Any) -> bool:
@@ -136,119 +139,6 @@ def _broadcast(a: Dims, b: Dims) -> Dims:
     a, b = (1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b
     return tuple(y if x == 1 else x if y == 1 or x == y else x if _is_int(x) else y if _is_int(y)
                  else None for x, y in zip(a, b, strict=True))  # fmt: skip
-
-
-def _axes(at: dict[str, Any], args: list[Any], i: int) -> tuple[int, ...] | None:
-    """``axes`` as an attribute (older opsets) or as input ``i`` (newer opsets)."""
-    axes = at.get("axes", args[i] if len(args) > i else None)
-    return None if axes is None or len(axes) == 0 else tuple(int(a) for a in axes)
-
-
-def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if np.issubdtype(a.dtype, np.integer):  # onnx truncates integer division toward zero
-        return (np.sign(a) * np.sign(b) * (np.abs(a) // np.abs(b))).astype(a.dtype)
-    return a / b
-
-
-def _slice(at: dict[str, Any], args: list[Any]) -> Any:
-    x, (starts, ends, axes, steps) = args[0], [*args[1:], None, None, None, None][:4]
-    if "starts" in at:  # opset < 10
-        starts, ends, axes = at["starts"], at["ends"], at.get("axes")
-    axes = range(len(starts)) if axes is None else axes
-    steps = [1] * len(starts) if steps is None else steps
-    if any(s < 1 for s in steps):
-        return NotImplemented  # onnx clamps negative steps unlike Python: reference evaluator
-    index = [slice(None)] * x.ndim
-    for s, e, a, st in zip(starts, ends, axes, steps, strict=True):
-        index[int(a)] = slice(int(s), int(e), int(st))
-    return x[tuple(index)]
-
-
-def _reduce(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
-    def run(at: dict[str, Any], a: list[Any]) -> Any:
-        if (axes := _axes(at, a, 1)) is None and at.get("noop_with_empty_axes", 0):
-            return a[0]
-        return fn(a[0], axis=axes, keepdims=bool(at.get("keepdims", 1)))
-
-    return run
-
-
-def _fill(at: dict[str, Any], a: list[Any]) -> np.ndarray:
-    fill = numpy_helper.to_array(at["value"]) if "value" in at else np.zeros(1, np.float32)
-    return np.full([int(d) for d in a[0]], fill.reshape(()), dtype=fill.dtype)
-
-
-def _cast(at: dict[str, Any], a: list[Any]) -> Any:
-    if a[0].dtype == object and at["to"] in _INT_TYPES:
-        return a[0]  # a partly known shape vector stays one
-    return a[0].astype(helper.tensor_dtype_to_np_dtype(at["to"]))
-
-
-def _ew(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
-    return lambda at, a: functools.reduce(fn, a)  # elementwise, two or more inputs
-
-
-def _un(fn: Callable[..., Any]) -> Callable[[dict[str, Any], list[Any]], Any]:
-    return lambda at, a: fn(a[0])
-
-
-# fmt: off
-_FAST: dict[str, Callable[[dict[str, Any], list[Any]], Any]] = {
-    "Gather": lambda at, a: np.take(a[0], a[1], axis=at.get("axis", 0)),
-    "Concat": lambda at, a: np.concatenate(a, axis=at["axis"]),
-    "Unsqueeze": lambda at, a: np.expand_dims(a[0], _axes(at, a, 1) or ()),
-    "Squeeze": lambda at, a: np.squeeze(a[0], axis=_axes(at, a, 1)),
-    "Reshape": lambda at, a: a[0].reshape([a[0].shape[i] if d == 0 and not at.get("allowzero")
-                                           else int(d) for i, d in enumerate(a[1])]),
-    "Cast": _cast, "Slice": _slice, "Identity": _un(lambda x: x),
-    "Add": _ew(np.add), "Sub": _ew(np.subtract), "Mul": _ew(np.multiply), "Div": _ew(_div),
-    "Mod": lambda at, a: (np.fmod if at.get("fmod") else np.mod)(a[0], a[1]),
-    "Max": _ew(np.maximum), "Min": _ew(np.minimum), "Equal": _ew(np.equal),
-    "Less": _ew(np.less), "Greater": _ew(np.greater), "LessOrEqual": _ew(np.less_equal),
-    "GreaterOrEqual": _ew(np.greater_equal), "And": _ew(np.logical_and),
-    "Or": _ew(np.logical_or), "Not": _un(np.logical_not), "Neg": _un(np.negative),
-    "Abs": _un(np.abs), "Sqrt": _un(np.sqrt), "Floor": _un(np.floor), "Ceil": _un(np.ceil),
-    "Where": lambda at, a: np.where(a[0], a[1], a[2]),
-    "ReduceProd": _reduce(np.prod), "ReduceSum": _reduce(np.sum),
-    "ReduceMax": _reduce(np.max), "ReduceMin": _reduce(np.min),
-    "ConstantOfShape": _fill,
-    "Range": lambda at, a: np.arange(a[0], a[1], a[2], dtype=a[0].dtype),
-    "Expand": lambda at, a: a[0] * np.ones([int(d) for d in a[1]], a[0].dtype),
-}
-# fmt: on
-
-
-def _estimate(op: str, args: list[Any], out: Dims | None) -> int | None:
-    """Upper bound of the output size of an evaluation; None when unbounded."""
-    if out is not None and all(isinstance(d, int) for d in out):
-        return _size(out)
-    if op == "ConstantOfShape":
-        return _size(args[0])
-    if op == "Range" and np.issubdtype(args[0].dtype, np.integer):
-        return max(-(-(int(args[1]) - int(args[0])) // int(args[2])), 0)
-    if op == "Expand":
-        return _size(np.broadcast_shapes(args[0].shape, tuple(int(d) for d in args[1])))
-    if op in _GROWING:
-        return None
-    shapes = [a.shape for a in args if a is not None]
-    return _size(d if d else 1 for d in _broadcast_bound(shapes))
-
-
-def _broadcast_bound(shapes: list[tuple[int, ...]]) -> list[int]:
-    rank = max((len(s) for s in shapes), default=0)
-    return [max((s[i - rank + len(s)] for s in shapes if i - rank + len(s) >= 0), default=1)
-            for i in range(rank)]  # fmt: skip
-
-
-def _reference(node: onnx.NodeProto, args: list[Any], opset: int) -> list[np.ndarray]:
-    from onnx.reference import ReferenceEvaluator  # slow import, only when needed
-
-    feeds = {name: a for name, a in zip(node.input, args, strict=True) if name}
-    inputs = [helper.make_tensor_value_info(n, helper.np_dtype_to_tensor_dtype(a.dtype), None)
-              for n, a in feeds.items()]  # fmt: skip
-    outputs = [helper.make_empty_tensor_value_info(o) for o in node.output if o]
-    graph = helper.make_graph([node], "eval", inputs, outputs)
-    return ReferenceEvaluator(graph, opsets={node.domain: opset}).run(None, feeds)
 
 
 def _copy_fields(dst: Any, src: Any, skip: tuple[str, ...]) -> None:
@@ -304,7 +194,9 @@ class _Resolver:
                 vi if keep else helper.make_tensor_value_info(vi.name, elem, None)
             )
         self.shapes.pop("", None)
-        self.inputs = {i.name for i in work.graph.input}
+        # initializers also listed as graph inputs are constants (weights), as in the parser
+        weights = {t.name for t in work.graph.initializer}
+        self.inputs = {i.name for i in work.graph.input} - weights
         self.symbols = {d.dim_param for vi in (*work.graph.input, *work.graph.value_info)
                         for d in vi.type.tensor_type.shape.dim if d.dim_param}  # fmt: skip
         for t in work.graph.initializer:
@@ -323,15 +215,13 @@ class _Resolver:
                 self.schemas[key] = None
         return self.schemas[key]
 
-    def _update(self, name: str, dims: Dims | None, dtype: int = 0) -> bool:
+    def _update(self, name: str, dims: Dims | None, dtype: int = 0) -> None:
         if dtype and name not in self.dtypes:
             self.dtypes[name] = dtype
         old = self.shapes.get(name)
-        if old == dims or (new := _merge(old, dims)) == old:
-            return False
-        self.shapes[name] = new
-        self.improved.add(name)
-        return True
+        if old != dims and (new := _merge(old, dims)) != old:
+            self.shapes[name] = new
+            self.improved.add(name)
 
     def _dims(self, tt: onnx.TypeProto.Tensor) -> Dims | None:
         if not tt.HasField("shape"):
@@ -363,37 +253,40 @@ class _Resolver:
         return self.values.get(name)
 
     def walk(self) -> bool:
-        """One pass over the nodes in order; True when something new was learnt."""
+        """One pass over the nodes in order; True when it learnt a shape onnx did not know."""
         self.improved.clear()
-        learnt, complete = False, self.complete()
+        complete = self.complete()
         values, lazy, partial, shapes = self.values, self.lazy, self.partial, self.shapes
         for node in self.work.graph.node:
             op, ins = node.op_type, node.input
             first = ins[0] if ins else ""  # cheap test first: most nodes read activations
             evaluable = op in _SOURCES or first in values or first in lazy or first in partial
-            if not (evaluable or not complete) or op in _NO_EVAL:
+            if (complete and not evaluable) or op in _NO_EVAL:
                 continue
             outs = node.output
             if node.domain not in ("", "ai.onnx") or all(o in values for o in outs if o):
                 continue
             if not complete and any(_incomplete(shapes.get(o)) for o in outs if o):
-                learnt |= self._infer_node(node)
+                self._infer_node(node)
             if evaluable:
-                learnt |= self._evaluate(node)
-        return learnt
+                self._evaluate(node)
+        return any(name not in values for name in self.improved)
 
-    def _infer_node(self, node: onnx.NodeProto) -> bool:
+    def _infer_node(self, node: onnx.NodeProto) -> None:
         op, ins, out = node.op_type, node.input, node.output[0]
+        dtype = self.dtypes.get(ins[0], 0) if ins else 0
         if op in ("Reshape", "ConstantOfShape", "Expand") and ins[-1] in self.partial:
             target = tuple(int(d) if _is_int(d) else d for d in self.partial[ins[-1]])
-            if op == "Reshape":
-                return self._update(out, self._reshape(node, target), self.dtypes.get(ins[0], 0))
             src = self.shapes.get(ins[0])
-            if op == "Expand" and src is not None:
-                return self._update(out, _broadcast(src, target), self.dtypes.get(ins[0], 0))
-            return op == "ConstantOfShape" and self._update(out, target)
+            if op == "Reshape":
+                self._update(out, self._reshape(node, src, target), dtype)
+            elif op == "Expand" and src is not None:
+                self._update(out, _broadcast(src, target), dtype)
+            elif op == "ConstantOfShape":
+                self._update(out, target)
+            return
         if (schema := self._schema(node)) is None or not all(self.dtypes.get(i) for i in ins if i):
-            return False
+            return
         types = {
             i: helper.make_tensor_type_proto(self.dtypes[i], self.shapes.get(i)) for i in ins if i
         }
@@ -405,16 +298,14 @@ class _Resolver:
                 schema, node, types, data, opset_imports=opsets, ir_version=self.work.ir_version
             )
         except Exception:  # onnx rejects this node with these inputs: leave it unknown
-            return False
-        learnt = False
+            return
         for name, tp in inferred.items():
             if tp.HasField("tensor_type"):
-                learnt |= self._update(name, self._dims(tp.tensor_type), tp.tensor_type.elem_type)
-        return learnt
+                self._update(name, self._dims(tp.tensor_type), tp.tensor_type.elem_type)
 
-    def _reshape(self, node: onnx.NodeProto, target: Dims) -> Dims:
+    @staticmethod
+    def _reshape(node: onnx.NodeProto, src: Dims | None, target: Dims) -> Dims:
         """Reshape to a target holding symbols (``[N, -1]``), which onnx leaves unknown."""
-        src = self.shapes.get(node.input[0])
         allowzero = any(a.name == "allowzero" and a.i for a in node.attribute)
         dims = [src[i] if d == 0 and not allowzero and src is not None and i < len(src) else d
                 for i, d in enumerate(target)]  # fmt: skip
@@ -428,40 +319,40 @@ class _Resolver:
             dims[k] = _size(num) // _size(den) if whole else None
         return tuple(dims)
 
-    def _evaluate(self, node: onnx.NodeProto) -> bool:
+    def _evaluate(self, node: onnx.NodeProto) -> None:
         op, outs, ins = node.op_type, [o for o in node.output if o], list(node.input)
         if op == "Constant":
             return self._constant(node)
-        if not ins or not outs:
-            return False
         if op in ("Shape", "Size"):
             if (dims := self.shapes.get(ins[0])) is None:
-                return False
-            if op == "Size":
-                whole = all(isinstance(d, int) for d in dims)
-                return whole and self._store(outs, [np.array(_size(dims), dtype=np.int64)])
-            at = _attrs(node)
-            return self._store(outs, [np.array(dims[at.get("start", 0) : at.get("end")], object)])
+                return None
+            if op == "Shape":
+                at = _attrs(node)
+                picked = dims[at.get("start", 0) : at.get("end")]
+                return self._store(outs, [np.array(picked, dtype=object)])
+            if all(isinstance(d, int) for d in dims):
+                self._store(outs, [np.array(_size(dims), dtype=np.int64)])
+            return None
         partial = any(i in self.partial for i in ins)
         if (partial and op not in _PARTIAL_OPS) or not all(
             self.known(i) or i in self.partial for i in ins
         ):
-            return False
+            return None
         args = [self.partial[i] if i in self.partial else self.value(i) if i else None for i in ins]
-        if any(a is not None and a.size > MAX_VALUE_ELEMENTS for a in args):
-            return False
-        results = self._run(node, args, partial)
-        return results is not None and len(results) == len(outs) and self._store(outs, results)
+        if all(a is None or a.size <= MAX_VALUE_ELEMENTS for a in args):
+            results = self._run(node, args, partial)
+            if results is not None and len(results) == len(outs):
+                self._store(outs, results)
+        return None
 
     def _run(self, node: onnx.NodeProto, args: list[Any], partial: bool) -> list[np.ndarray] | None:
         try:
-            at = _attrs(node)
             estimate = _estimate(node.op_type, args, self.shapes.get(node.output[0]))
             if estimate is None or estimate > MAX_VALUE_ELEMENTS:
                 return None
             with np.errstate(all="raise"):  # e.g. a division by zero: not evaluable
                 fast = _FAST.get(node.op_type)
-                result = fast(at, args) if fast else NotImplemented
+                result = fast(_attrs(node), args) if fast else NotImplemented
                 if result is not NotImplemented:
                     return [np.asarray(result, dtype=object if partial else None)]
                 if partial:
@@ -470,7 +361,7 @@ class _Resolver:
         except Exception:  # not evaluable here (bad inputs, unsupported op): leave it unknown
             return None
 
-    def _constant(self, node: onnx.NodeProto) -> bool:
+    def _constant(self, node: onnx.NodeProto) -> None:
         at = _attrs(node)
         if isinstance(t := at.get("value"), onnx.TensorProto):
             value = numpy_helper.to_array(t) if _has_data(t) else None
@@ -480,28 +371,26 @@ class _Resolver:
             value = np.array(at.get("value_float", at.get("value_floats")), dtype=np.float32)
         else:
             value = None
-        return value is not None and self._store(list(node.output), [value])
+        if value is not None:
+            self._store(list(node.output), [value])
 
-    def _store(self, outs: list[str], results: list[np.ndarray]) -> bool:
+    def _store(self, outs: list[str], results: list[np.ndarray]) -> None:
         """Record results; object arrays hold dims of a partly known shape (int, symbol, None)."""
         if any(r.size > MAX_VALUE_ELEMENTS for r in results):
-            return False
-        learnt = False
+            return
         for name, value in zip(outs, results, strict=True):
             if value.dtype == object and all(_is_int(d) for d in value.flat):
                 value = value.astype(np.int64)
-            if value.dtype != object:
-                self.partial.pop(name, None)
-                self.values[name] = value
-                self.dtypes.setdefault(name, helper.np_dtype_to_tensor_dtype(value.dtype))
-                if self.shapes.get(name) != value.shape:  # the value's shape is exact
-                    self.shapes[name] = tuple(value.shape)
-                    self.improved.add(name)
-                learnt = True
-            elif name not in self.partial or self.partial[name].tolist() != value.tolist():
+            if value.dtype == object:
                 self.partial[name] = value
-                learnt |= self._update(name, tuple(value.shape), _T.INT64)
-        return learnt
+                self._update(name, tuple(value.shape), _T.INT64)
+                continue
+            self.partial.pop(name, None)
+            self.values[name] = value
+            self.dtypes.setdefault(name, helper.np_dtype_to_tensor_dtype(value.dtype))
+            if self.shapes.get(name) != value.shape:  # the value's shape is exact
+                self.shapes[name] = tuple(value.shape)
+                self.improved.add(name)
 
     def inject(self) -> None:
         """Evaluated nodes become Constants and learnt shapes value_info, for the next pass."""

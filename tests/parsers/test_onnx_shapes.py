@@ -11,7 +11,8 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
-from costcalc.parsers import onnx_shapes
+from costcalc.errors import CostcalcError
+from costcalc.parsers import onnx_shapes, shape_eval
 from costcalc.parsers.onnx_shapes import ResolvedShapes, ShapeError, resolve_shapes
 
 I64 = np.int64
@@ -273,6 +274,17 @@ _MISSED = {
         ],
         (8, 72),
     ),
+    # not in the numpy fast path, so onnx's reference evaluator (multi-output Split at opset 17):
+    # split(shape[1:3] = [8, 6]) -> [8], [6]; k = 8 -> (8, 72)
+    "Split": (
+        [
+            _const("i12", [1, 2]),
+            helper.make_node("Gather", ["s", "i12"], ["hw"]),
+            _const("ones", [1, 1]),
+            helper.make_node("Split", ["hw", "ones"], ["k", "w"], axis=0),
+        ],
+        (8, 72),
+    ),
     # size(x) = 576 -> (576, 1)
     "Size": (
         [
@@ -303,6 +315,20 @@ def test_shape_arithmetic_onnx_data_prop_misses(op: str) -> None:
     res = resolve_shapes(model)
     _assert_all_known(res)
     assert res.shapes["y"] == expected
+
+
+def test_learnt_values_feed_a_bounded_rerun_of_inference(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The shuffle needs the walk (Div); NonZero's length stays unknown whatever is learnt, so
+    # inference reruns once on the copy with Constants and learnt value_info, then stops.
+    nodes = [*_shuffle_nodes("x", 3, "s"), helper.make_node("NonZero", ["s"], ["nz"])]
+    model = _model(nodes, {"x": [2, 12, 4, 4]}, ["nz"])
+    before = model.SerializeToString()
+    calls = _count_calls(monkeypatch, "infer_shapes")
+    res = resolve_shapes(model)
+    assert len(calls) == 2
+    assert model.SerializeToString() == before  # the rewrite happened on a private copy
+    assert res.shapes["s"] == (2, 12, 4, 4)
+    assert res.shapes["nz"] == (4, None)  # rank 4 x data-dependent count
 
 
 # --- symbols -----------------------------------------------------------------------------
@@ -381,23 +407,34 @@ def test_inference_error_becomes_shape_error(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(shape_inference, "infer_shapes", fail)
     with pytest.raises(ShapeError, match=r"shape inference failed.*boom"):
         resolve_shapes(_model([helper.make_node("Relu", ["x"], ["y"])], {"x": [1]}, ["y"]))
-    assert issubclass(ShapeError, ValueError)
+    assert issubclass(ShapeError, CostcalcError)
 
 
 def test_graph_input_values_are_never_known() -> None:
-    # "shape" is a graph input, even with an initializer (an overridable default): its value
-    # is run-time data. Shape(x) of the fully known input x is known.
-    shape_default = numpy_helper.from_array(np.array([4, 6], I64), "shape")
+    # "shape" is a run-time graph input: its value is data. Shape(x) of the fully known
+    # input x is known.
     nodes = [
         helper.make_node("Reshape", ["x", "shape"], ["y"]),
         helper.make_node("Shape", ["x"], ["sx"]),
     ]
-    model = _model(nodes, {"x": [2, 3, 4]}, ["y"], [shape_default])
+    model = _model(nodes, {"x": [2, 3, 4]}, ["y"])
     model.graph.input.append(helper.make_tensor_value_info("shape", TensorProto.INT64, [2]))
     res = resolve_shapes(model)
     assert "shape" not in res.values
-    assert res.shapes["y"] is not None and len(res.shapes["y"]) == 2
     assert res.values["sx"].tolist() == [2, 3, 4]
+
+
+def test_initializers_listed_as_graph_inputs_are_constants() -> None:
+    # exporters with keep_initializers_as_inputs list every initializer as an input too;
+    # those are weights and shape constants, so Reshape's target [4, 6] is known
+    shape_default = numpy_helper.from_array(np.array([4, 6], I64), "shape")
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"])]
+    model = _model(nodes, {"x": [2, 3, 4]}, ["y"], [shape_default])
+    model.graph.input.append(helper.make_tensor_value_info("shape", TensorProto.INT64, [2]))
+    res = resolve_shapes(model)
+    assert res.values["shape"].tolist() == [4, 6]
+    # 2*3*4 = 24 elements reshaped to 4x6
+    assert res.shapes["y"] == (4, 6)
 
 
 def test_subgraphs_are_left_alone() -> None:
@@ -491,8 +528,8 @@ def test_fast_path_matches_reference_evaluator(
 ) -> None:
     names = [f"in{i}" for i in range(len(args))]
     node = helper.make_node(op, names, ["out"], **attrs)
-    expected = onnx_shapes._reference(node, args, opset)[0]
-    got = np.asarray(onnx_shapes._FAST[op](onnx_shapes._attrs(node), args))
+    expected = shape_eval.reference_eval(node, args, opset)[0]
+    got = np.asarray(shape_eval.FAST[op](onnx_shapes._attrs(node), args))
     assert got.dtype == expected.dtype
     np.testing.assert_array_equal(got, expected)
 
