@@ -52,6 +52,8 @@ def broadcast(shapes: Sequence[Shape], node: Node) -> Shape:
 def check_broadcast(node: Node) -> Shape:
     """The output shape, checked against the broadcast of the inputs whose shapes are known."""
     y = out_shape(node)
+    if all(t is None or t.shape == y for t in node.inputs):
+        return y  # the common case, no broadcasting at all
     known = [t.shape for t in node.inputs if t is not None and t.shape is not None]
     if len(known) == len([t for t in node.inputs if t is not None]):
         expected = broadcast(known, node)
