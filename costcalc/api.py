@@ -28,23 +28,38 @@ def resolve_dtype(dtype: str | None) -> str | None:
 def load_graph(
     model: Any, inputs: InputsArg = None, dims: Mapping[str, int] | None = None
 ) -> Graph:
-    """Parse ``model`` (an ONNX path or ModelProto) into the IR."""
-    import onnx
+    """Parse ``model`` into the IR: an ONNX path or ModelProto, a PyTorch ``nn.Module``,
+    or a spec string (``zoo:NAME``, ``package.module:callable``)."""
+    from costcalc import specs
 
-    from costcalc.parsers.onnx import parse_onnx
+    if isinstance(model, str | Path):
+        if isinstance(model, str) and specs.is_torch_spec(model):
+            from costcalc.parsers.torch_model import parse_torch
 
-    if isinstance(model, onnx.ModelProto | Path):
+            return parse_torch(None, inputs, specs.resolve(model))
+        from costcalc.parsers.onnx import parse_onnx
+
         return parse_onnx(model, inputs, dims)
-    if isinstance(model, str):
-        if model.startswith("zoo:") or (":" in model and not Path(model).exists()):
-            raise ModelLoadError(
-                f"{model}: PyTorch model specs (zoo:NAME, package.module:callable) are not "
-                "supported yet; give an .onnx file"
-            )
+    module_type = type(model).__module__
+    if module_type.startswith("onnx"):
+        from costcalc.parsers.onnx import parse_onnx
+
         return parse_onnx(model, inputs, dims)
+    if _is_torch_module(model):
+        from costcalc.parsers.torch_model import parse_torch
+
+        return parse_torch(model, inputs)
     raise ModelLoadError(
-        f"cannot analyse a {type(model).__name__}: give an ONNX path or ModelProto"
+        f"cannot analyse a {type(model).__name__}: give an ONNX path or ModelProto, an "
+        "nn.Module, zoo:NAME or package.module:callable"
     )
+
+
+def _is_torch_module(model: Any) -> bool:
+    import sys
+
+    torch = sys.modules.get("torch")  # an nn.Module means torch is imported already
+    return torch is not None and isinstance(model, torch.nn.Module)
 
 
 def analyze(

@@ -30,19 +30,28 @@ class _Accumulator:
             return 0
         return tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, self.dtype))
 
-    def new_params(self, node: Node, spec: OpSpec) -> int:
+    def new_params(self, node: Node, spec: OpSpec | None) -> int:
+        """Elements of weights first used by ``node`` (each stored tensor counts once)."""
         count = 0
         for slot, tensor in enumerate(node.inputs):
             if tensor is None or not tensor.is_const or tensor.storage in self.seen_storage:
                 continue
-            # a constant float operand of an element-wise op is a learned bias or scale,
-            # unless it is a scalar (the 6 of ReLU6); integer/bool masks never are
-            learned = spec.learned_operands and (tensor.numel or 0) > 1 and tensor.dtype in FLOATING
-            if slot in spec.weights or learned:
+            if self._is_weight(tensor, slot, spec):
                 self.seen_storage.add(tensor.storage)
                 count += tensor.numel or 0
                 self.param_bytes += self.nbytes(tensor)
         return count
+
+    @staticmethod
+    def _is_weight(tensor: TensorSpec, slot: int, spec: OpSpec | None) -> bool:
+        if tensor.trainable is not None:  # the frontend knows (PyTorch parameters)
+            return tensor.trainable
+        if spec is None:
+            return False
+        # a constant float operand of an element-wise op is a learned bias or scale,
+        # unless it is a scalar (the 6 of ReLU6); integer/bool masks never are
+        learned = spec.learned_operands and (tensor.numel or 0) > 1 and tensor.dtype in FLOATING
+        return slot in spec.weights or learned
 
 
 def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGISTRY) -> Report:
@@ -78,7 +87,12 @@ def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGIS
         inputs={t.name: list(t.shape) if t.shape is not None else None for t in graph.inputs},
         dtype=dtype,
     )
-    return Report(info, totals, rows, unsupported, warnings)
+    return Report(info, totals, rows, unsupported, warnings, list(graph.uncalled_modules))
+
+
+def _only_known_weights(node: Node) -> bool:
+    """True when every constant input's role is known (so no weight can be missed)."""
+    return all(t.trainable is not None for t in node.inputs if t is not None and t.is_const)
 
 
 def _shapes(tensors) -> list[list[int] | None]:
@@ -100,7 +114,10 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         reason = "no cost formula" if spec is None else "shape unknown"
         acc.unsupported[(node.op, reason)].append(node.name)
         row.kind = "unsupported" if spec is None else "unresolved"
-        row.params = row.macs = row.flops = None
+        row.macs = row.flops = None
+        # parameters the frontend knows are counted; for ONNX an unknown op's roles are not
+        known_params = acc.new_params(node, None)
+        row.params = known_params or (0 if _only_known_weights(node) else None)
         row.read_bytes = sum(acc.nbytes(t) for t in node.inputs) if shapes_known else None
         row.write_bytes = sum(acc.nbytes(t) for t in node.outputs) if shapes_known else None
         return row

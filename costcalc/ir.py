@@ -27,6 +27,9 @@ class TensorSpec:
     shape: Shape | None
     dtype: str
     storage: str | None = None
+    # True for a trainable parameter, False for a buffer or constant, None when the
+    # frontend cannot tell (ONNX): the op's weight slots decide then
+    trainable: bool | None = None
 
     @property
     def is_const(self) -> bool:
@@ -75,3 +78,4 @@ class Graph:
     outputs: tuple[TensorSpec, ...]
     source: str = ""
     warnings: tuple[str, ...] = ()
+    uncalled_modules: tuple[str, ...] = ()  # modules the forward never ran (PyTorch)

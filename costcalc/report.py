@@ -72,6 +72,7 @@ class Report:
     layers: list[LayerRow]
     unsupported: list[UnsupportedOp] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    uncalled_modules: list[str] = field(default_factory=list)
 
     @property
     def is_lower_bound(self) -> bool:
@@ -85,6 +86,7 @@ class Report:
             "layers": [asdict(row) for row in self.layers],
             "unsupported": [asdict(u) for u in self.unsupported],
             "warnings": list(self.warnings),
+            "uncalled_modules": list(self.uncalled_modules),
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -101,6 +103,7 @@ class Report:
             layers=[_build(LayerRow, row) for row in data["layers"]],
             unsupported=[_build(UnsupportedOp, u) for u in data.get("unsupported", [])],
             warnings=list(data.get("warnings", [])),
+            uncalled_modules=list(data.get("uncalled_modules", [])),
         )
 
     @classmethod

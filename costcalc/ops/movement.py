@@ -57,3 +57,11 @@ def resize(node: Node) -> Work:
     resized = sum(1 for a, b in zip(x, y, strict=True) if a != b)
     blended = _TAPS[mode] ** resized
     return Work(0, (blended + blended - 1) * numel(y))
+
+
+# Ops only the PyTorch frontend produces. A strided view (view, transpose, permute,
+# expand, slice, split...) moves no data; a copy (clone, contiguous, _to_copy) reads and
+# writes the whole tensor; channel_shuffle is ShuffleNet's reshape-transpose-reshape as one
+# copying kernel.
+REGISTRY.free("View")
+REGISTRY.movement("Copy", "ChannelShuffle")
