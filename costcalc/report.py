@@ -119,15 +119,28 @@ class Report:
             frame[column] = frame[column].astype("Int64")
         return frame
 
-    def group_by(self, key: str) -> pd.DataFrame:
-        """Costs summed per ``op`` or per ``module`` (layers without a module: '(none)')."""
+    def group_by(self, key: str, depth: int | None = None) -> pd.DataFrame:
+        """Costs summed per ``op`` or per ``module``; module paths cut to ``depth`` levels
+        (layers outside any module: '(root)')."""
         frame = self.to_dataframe()
-        frame["module"] = frame["module"].fillna("(none)")
+        frame["module"] = frame["module"].map(lambda m: module_prefix(m, depth))
         summed = ["params", "macs", "flops", "read_bytes", "write_bytes"]
         grouped = frame.groupby(key, sort=False)
         result = grouped[summed].sum(min_count=1)
         result.insert(0, "layers", grouped.size())
         return result.reset_index()
+
+
+ROOT_MODULE = "(root)"
+
+
+def module_prefix(module: str | None, depth: int | None = None) -> str:
+    """'features.3.conv.0' at depth 2 -> 'features.3'; no module -> '(root)'."""
+    if not module:
+        return ROOT_MODULE
+    if depth is None:
+        return module
+    return ".".join(module.split(".")[:depth])
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:

@@ -155,3 +155,18 @@ def test_group_by_module_uses_the_exporters_module_path(tmp_path):
 
 def test_version():
     assert run("--version").stdout.startswith("costcalc, version ")
+
+
+def test_by_module_with_depth_on_a_zoo_model():
+    pytest.importorskip("torch")
+    result = run("analyze", "zoo:mobilenet_v2", "--by", "module", "--depth", "1", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout)).set_index("module")
+    # classifier.1 is Linear(1280, 1000): 1,280,000 MACs, 1,281,000 params
+    assert (frame.loc["classifier", "macs"], frame.loc["classifier", "params"]) == (
+        1_280_000,
+        1_281_000,
+    )
+    # the rest of the 300,774,272 MACs are in features: 300,774,272 - 1,280,000 = 299,494,272
+    assert frame.loc["features", "macs"] == 299_494_272
+    tree = run("analyze", "zoo:mobilenet_v2", "--by", "module", "--depth", "2").stdout
+    assert "features" in tree and "└── 18" in tree  # the 19 blocks of features, as a tree

@@ -40,6 +40,12 @@ from costcalc.renderers import RENDERERS, console, format_for, render
     help="One row per layer, or costs summed per module or op.",
 )
 @click.option(
+    "--depth",
+    type=click.IntRange(min=1),
+    default=None,
+    help="With --by module: how many levels of the module path to keep.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(sorted(RENDERERS)),
@@ -55,8 +61,12 @@ from costcalc.renderers import RENDERERS, console, format_for, render
 )
 @click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
 @click.option("--all", "show_all", is_flag=True, help="Also show free and constant-folded nodes.")
-def analyze(model, inputs, dims, dtype, by, fmt, output, force, show_all) -> None:
-    """Per-layer parameters, MACs, FLOPs and bytes of MODEL (an .onnx file).
+def analyze(model, inputs, dims, dtype, by, depth, fmt, output, force, show_all) -> None:
+    """Per-layer parameters, MACs, FLOPs and bytes of MODEL.
+
+    MODEL is an .onnx file, zoo:NAME (see `costcalc zoo`), or package.module:callable
+    (a callable returning a torch.nn.Module, or an nn.Module subclass taking no
+    arguments; PyTorch models are traced on the meta device, no weights allocated).
 
     \b
     Examples:
@@ -64,15 +74,20 @@ def analyze(model, inputs, dims, dtype, by, fmt, output, force, show_all) -> Non
       costcalc analyze model.onnx --input 1x3x224x224 --dtype fp16
       costcalc analyze model.onnx --dim N=8 --format json -o report.json
       costcalc analyze model.onnx --by op --format csv
+      costcalc analyze zoo:mobilenet_v2 --by module --depth 2
+      costcalc analyze mypkg.models:build_net --input 1x3x224x224
     """
     report = analyze_model(model, inputs=list(inputs), dims=list(dims), dtype=dtype)
     fmt = format_for(output, fmt)
     if output is not None:
         write_text(
-            output, render(report, fmt, by=by, show_all=show_all), force=force, protected=[model]
+            output,
+            render(report, fmt, by=by, show_all=show_all, depth=depth),
+            force=force,
+            protected=[model],
         )
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
-        Console().print(console.renderable(report, by, show_all))
+        Console().print(console.renderable(report, by, show_all, depth))
     else:
-        click.echo(render(report, fmt, by=by, show_all=show_all), nl=False)
+        click.echo(render(report, fmt, by=by, show_all=show_all, depth=depth), nl=False)

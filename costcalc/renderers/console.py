@@ -8,8 +8,9 @@ from rich.console import Console, Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
+from rich.tree import Tree
 
-from costcalc.report import LayerRow, Report
+from costcalc.report import ROOT_MODULE, LayerRow, Report
 from costcalc.units import human_bytes, human_count
 
 HIDDEN_KINDS = ("free", "folded")
@@ -45,8 +46,8 @@ def _moved(row: LayerRow) -> int | None:
     return row.read_bytes + row.write_bytes
 
 
-def _group_table(report: Report, by: str) -> Table:
-    frame = report.group_by(by)
+def _group_table(report: Report, by: str, depth: int | None) -> Table:
+    frame = report.group_by(by, depth)
     table = Table(title=f"{report.model.name}: costs by {by}", header_style="bold")
     table.add_column(by.capitalize(), overflow="fold")
     for column in ("Layers", "Params", "MACs", "FLOPs", "Bytes"):
@@ -95,18 +96,64 @@ def _summary(report: Report, hidden: int) -> Panel:
     return Panel(body, title=title, expand=False)
 
 
-def renderable(report: Report, by: str = "layer", show_all: bool = False) -> RenderableType:
-    table = _layer_table(report, show_all) if by == "layer" else _group_table(report, by)
-    hidden = 0 if show_all or by != "layer" else sum(r.kind in HIDDEN_KINDS for r in report.layers)
-    return Group(table, _summary(report, hidden))
+def _module_tree(report: Report, depth: int | None, show_all: bool) -> Tree:
+    """Per-module totals as a tree, each module's costs including its submodules'."""
+    sums: dict[str, list[int]] = {}
+    for row in report.layers:
+        if row.kind in HIDDEN_KINDS and not show_all:
+            continue
+        parts = row.module.split(".") if row.module else []
+        parts = parts[:depth] if depth is not None else parts
+        paths = [".".join(parts[: i + 1]) for i in range(len(parts))] or [ROOT_MODULE]
+        for path in paths:
+            entry = sums.setdefault(path, [0, 0, 0, 0])
+            entry[0] += 1
+            entry[1] += row.params or 0
+            entry[2] += row.macs or 0
+            entry[3] += row.flops or 0
+    t = report.totals
+    counted = sum(entry[0] for path, entry in sums.items() if "." not in path)
+    root = Tree(f"[bold]{report.model.name}[/]  " + _costs(counted, t.params, t.macs, t.flops))
+    nodes: dict[str, Tree] = {}
+    for path, (layers, params, macs, flops) in sums.items():
+        parent_path = path.rsplit(".", 1)[0] if "." in path else None
+        parent = nodes.get(parent_path, root) if parent_path else root
+        label = path.rsplit(".", 1)[-1] if parent_path in nodes else path
+        nodes[path] = parent.add(f"[bold]{label}[/]  " + _costs(layers, params, macs, flops))
+    return root
+
+
+def _costs(layers: int, params: int, macs: int, flops: int) -> str:
+    return (
+        f"[dim]{layers} layers[/] · params {human_count(params)} · MACs {human_count(macs)}"
+        f" · FLOPs {human_count(flops)}"
+    )
+
+
+def renderable(
+    report: Report, by: str = "layer", show_all: bool = False, depth: int | None = None
+) -> RenderableType:
+    if by == "layer":
+        body: RenderableType = _layer_table(report, show_all)
+    elif by == "module":
+        body = _module_tree(report, depth, show_all)
+    else:
+        body = _group_table(report, by, depth)
+    hidden = 0 if show_all or by == "op" else sum(r.kind in HIDDEN_KINDS for r in report.layers)
+    return Group(body, _summary(report, hidden))
 
 
 def render(
-    report: Report, by: str = "layer", show_all: bool = False, width: int = 140, **_: object
+    report: Report,
+    by: str = "layer",
+    show_all: bool = False,
+    depth: int | None = None,
+    width: int = 140,
+    **_: object,
 ) -> str:
     """Plain text (no colour codes), for writing the table to a file."""
     buffer = io.StringIO()
     Console(file=buffer, width=width, color_system=None, force_terminal=False).print(
-        renderable(report, by, show_all)
+        renderable(report, by, show_all, depth)
     )
     return buffer.getvalue()

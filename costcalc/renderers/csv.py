@@ -5,8 +5,8 @@ from __future__ import annotations
 from costcalc.report import Report
 
 
-def render(report: Report, by: str = "layer", **_: object) -> str:
-    frame = report.to_dataframe() if by == "layer" else report.group_by(by)
+def render(report: Report, by: str = "layer", depth: int | None = None, **_: object) -> str:
+    frame = report.to_dataframe() if by == "layer" else report.group_by(by, depth)
     if by == "layer":
         for column in ("inputs", "outputs"):
             frame[column] = frame[column].map(_shapes)
