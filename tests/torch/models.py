@@ -55,3 +55,15 @@ class DataDependent(nn.Module):
 def linear_stack_70b() -> nn.Module:
     """261 Linear layers of 16384 x 16384: 261 * 268,435,456 = 70,061,654,016 weights."""
     return nn.Sequential(*[nn.Linear(16384, 16384, bias=False) for _ in range(261)])
+
+
+class ReadsWeights(nn.Module):
+    """Its constructor reads a weight value, which the meta device cannot give."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.gain = float(self.conv.weight.detach().abs().max()) + 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x) * self.gain

@@ -157,3 +157,17 @@ def test_seventy_billion_parameters_in_under_2_gb():
     assert params == 70_061_654_016
     assert macs == 70_061_654_016
     assert peak_mib < 2048, f"peak RSS {peak_mib} MiB"
+
+
+def test_construction_that_reads_weights_is_built_on_the_cpu_with_a_warning():
+    report = costcalc.analyze("tests.torch.models:ReadsWeights", inputs=[(1, 3, 5, 5)])
+    # 1x1 conv 3 -> 4 on 5x5: 4*25*3 = 300 MACs; 4*3 + 4 = 16 params
+    assert (report.totals.macs, report.totals.params) == (300, 16)
+    assert any("cannot be built on the meta device" in w for w in report.warnings)
+
+
+def test_example_tensors_as_inputs():
+    report = costcalc.analyze(Functional(), inputs=[torch.zeros(1, 8, 6, 6)])
+    # the same 5,184 + 40 MACs as with a shape
+    assert report.totals.macs == 5_224
+    assert report.model.inputs == {"input_0": [1, 8, 6, 6]}
