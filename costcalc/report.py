@@ -136,7 +136,7 @@ ROOT_MODULE = "(root)"
 
 def module_prefix(module: str | None, depth: int | None = None) -> str:
     """'features.3.conv.0' at depth 2 -> 'features.3'; no module -> '(root)'."""
-    if not module:
+    if not isinstance(module, str) or not module:  # None reaches here as pandas' NaN
         return ROOT_MODULE
     if depth is None:
         return module

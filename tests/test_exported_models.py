@@ -38,3 +38,16 @@ def test_exported_batch_dim_binds(exported):
         costcalc.analyze(exported)
     # 2 * 161,952 = 323,904
     assert costcalc.analyze(exported, dims={"batch": 2}).totals.macs == 323_904
+
+
+def test_layers_outside_any_module_are_grouped_as_root(exported):
+    report = costcalc.analyze(exported, dims={"batch": 1})
+    # Net.forward's own x.mean((2, 3)) exports as '/ReduceMean': no module
+    (mean,) = [r for r in report.layers if r.op == "ReduceMean"]
+    assert mean.module is None
+    for depth in (None, 1):
+        frame = report.group_by("module", depth).set_index("module")
+        # the mean over 16 channels of 16x16: 16*256 adds + 16 divides = 4,112 FLOPs
+        assert frame.loc["(root)", "flops"] == 4_112
+        # no layer is lost: the groups add up to the totals
+        assert frame["flops"].sum() == report.totals.flops

@@ -53,13 +53,20 @@ class _Recorder(TorchDispatchMode):
         self.scopes: list[str | None] = []
         self.called: set[str] = set()
         self.last_op = ""
+        self.failed_in: str | None = None  # the module running when an aten op failed
         self._tensor_ids = itertools.count()
         self._node_names: Counter[str] = Counter()
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         self.last_op = func.overloadpacket.__name__
-        out = func(*args, **kwargs)
+        try:
+            out = func(*args, **kwargs)
+        except Exception:
+            # noted now: the module hooks unwind the scopes before the error reaches trace()
+            if self.failed_in is None and self.scopes:
+                self.failed_in = self.scopes[-1] or None
+            raise
         self._record(self.last_op, args, kwargs, out)
         return out
 
@@ -101,7 +108,9 @@ class _Recorder(TorchDispatchMode):
             self.known[id(tensor)] = spec
             self.alive.append(tensor)
             outputs.append(spec)
-        module = self.scopes[-1] if self.scopes else None
+        # the root module's path is '': an op at the top level has no module (None),
+        # as the ONNX frontend says of an exported '/ReduceMean'
+        module = (self.scopes[-1] if self.scopes else None) or None
         base = f"{module or 'model'}/{call.op}"
         self._node_names[base] += 1
         count = self._node_names[base]
@@ -206,7 +215,7 @@ def _run(model: nn.Module, recorder: _Recorder, run: Callable[[], Any]) -> Any:
     except CostcalcError:
         raise
     except Exception as exc:
-        where = recorder.scopes[-1] if recorder.scopes else type(model).__name__
+        where = recorder.failed_in or type(model).__name__
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MetaExecutionError(
             f"the forward of {where!r} failed at aten.{recorder.last_op or '?'}: {message}"

@@ -88,6 +88,32 @@ def test_data_dependent_model_falls_back_to_the_cpu_with_a_warning():
     assert any("ran on the CPU" in w and "aten." in w for w in report.warnings)
 
 
+def test_top_level_ops_have_no_module():
+    # Functional's ops all run in the root module, whose path is '': they belong to no
+    # module (None), as an exported top-level node ('/Conv') does in the ONNX frontend
+    from costcalc.parsers.onnx import module_of
+
+    report = costcalc.analyze(Functional(), inputs=[(1, 8, 6, 6)])
+    (conv,) = [r for r in report.layers if r.op == "Conv"]
+    # groups 4, 8 -> 8 channels, 3x3 pad 1 on 6x6: 8*36*(8/4)*9 = 5,184 MACs
+    assert (conv.module, conv.macs) == (None, 5_184)
+    assert {r.module for r in report.layers} == {None} == {module_of("/Conv")}
+
+
+def test_meta_failure_names_the_module_that_failed():
+    from torch import nn
+
+    from costcalc.parsers.torch import MetaExecutionError, trace
+
+    # DataDependent reads x.sum() in its own forward, outside any submodule
+    with pytest.raises(MetaExecutionError, match="the forward of 'DataDependent' failed"):
+        trace(DataDependent(), [(2, 6)])
+    # inside a submodule, the error names it, though the hooks have unwound by then
+    nested = nn.Sequential(nn.Linear(6, 6), nn.Sequential(nn.ReLU(), DataDependent()))
+    with pytest.raises(MetaExecutionError, match=r"forward of '1\.1' failed at aten\._local"):
+        trace(nested, [(2, 6)])
+
+
 def test_data_dependent_model_too_large_for_the_cpu_is_an_error(monkeypatch):
     from costcalc.parsers import torch_model
 
