@@ -129,8 +129,14 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
     row.params = acc.new_params(node, spec)
     row.macs = work.macs
     row.flops = total_flops(work.macs, work.other_flops)
-    row.read_bytes = sum(
-        acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
-    )
     row.write_bytes = sum(acc.nbytes(t) for t in node.outputs)
+    if spec.reads_selection:  # input 0 is read only where selected: as much as is written
+        others = node.inputs[1:]
+        row.read_bytes = row.write_bytes + sum(
+            acc.nbytes(t) for slot, t in enumerate(others, start=1) if spec.is_data_slot(slot)
+        )
+    else:
+        row.read_bytes = sum(
+            acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
+        )
     return row

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import onnx
 import pytest
 from onnx import helper
@@ -268,3 +269,21 @@ def test_module_path_from_exported_node_names(name, module):
     from costcalc.parsers.onnx import module_of
 
     assert module_of(name) == module
+
+
+def test_slice_and_gather_read_only_what_they_select():
+    starts, ends, axes = (
+        onnx.numpy_helper.from_array(np.array([v], "int64"), n)
+        for v, n in ((0, "starts"), (3, "ends"), (1, "axes"))
+    )
+    nodes = [
+        helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["s"], name="slice"),
+        helper.make_node("Gather", ["x", "idx"], ["g"], name="gather", axis=0),
+    ]
+    idx = onnx.numpy_helper.from_array(np.array([1], "int64"), "idx")
+    report = costcalc.analyze(model(nodes, {"x": (4, 10)}, ["s", "g"], [starts, ends, axes, idx]))
+    sliced, gathered = report.layers
+    # x[:, 0:3] of a 4x10 fp32 tensor copies 4*3 = 12 elements: 48 bytes read, 48 written
+    assert (sliced.read_bytes, sliced.write_bytes) == (48, 48)
+    # x[[1]] copies one row of 10 elements (40 bytes) and reads one int64 index (8 bytes)
+    assert (gathered.read_bytes, gathered.write_bytes) == (48, 40)

@@ -22,12 +22,17 @@ from costcalc.ops.registry import REGISTRY, Work
 
 # Every input is data.
 REGISTRY.movement(
-    "Concat", "Transpose", "Gather", "GatherElements", "GatherND", "Cast",
-    "DepthToSpace", "SpaceToDepth", "ScatterND", "ScatterElements", "Compress", "NonZero",
+    "Concat", "Transpose", "Cast", "DepthToSpace", "SpaceToDepth", "ScatterND",
+    "ScatterElements", "Compress", "NonZero",
 )  # fmt: skip
+# Gathers read their indices and only the selected elements of the data (as many as they
+# write), not the whole tensor.
+REGISTRY.movement("Gather", "GatherElements", "GatherND", reads_selection=True)
 # Only the first input is data: split sizes, starts/ends/axes/steps, pads/constant/axes,
 # repeats, target shape, Trilu's k, CastLike's type exemplar.
-REGISTRY.movement("Split", "Slice", "Pad", "Tile", "Expand", "Trilu", "CastLike", data_slots=1)
+REGISTRY.movement("Split", "Pad", "Tile", "Expand", "Trilu", "CastLike", data_slots=1)
+# A Slice copies the selected region: it reads as many elements as it writes.
+REGISTRY.movement("Slice", data_slots=1, reads_selection=True)
 # Output written from configuration alone (a shape, or scalar start/limit/delta).
 REGISTRY.movement("ConstantOfShape", "Range", "EyeLike", data_slots=0)
 

@@ -46,6 +46,7 @@ class OpSpec:
     buffers: tuple[int, ...] = ()
     data_slots: int | None = None  # leading inputs read as data; the rest configure
     learned_operands: bool = False  # constant operands of >1 element are weights
+    reads_selection: bool = False  # reads only the selected part of input 0 (Slice, Gather)
 
     def is_data_slot(self, slot: int) -> bool:
         return self.data_slots is None or slot < self.data_slots
@@ -83,9 +84,16 @@ class Registry:
 
         return decorate
 
-    def movement(self, *ops: str, data_slots: int | None = None) -> None:
+    def movement(
+        self, *ops: str, data_slots: int | None = None, reads_selection: bool = False
+    ) -> None:
         for op in ops:
-            self.add(OpSpec(op, OpKind.MOVEMENT, _no_work, data_slots=data_slots))
+            self.add(
+                OpSpec(
+                    op, OpKind.MOVEMENT, _no_work, data_slots=data_slots,
+                    reads_selection=reads_selection,
+                )
+            )  # fmt: skip
 
     def free(self, *ops: str, data_slots: int | None = None) -> None:
         for op in ops:
