@@ -67,12 +67,24 @@ def analyze(
     inputs: InputsArg = None,
     dims: Mapping[str, int] | None = None,
     dtype: str | None = None,
+    baseline: str | None = None,
 ) -> Report:
     """Analyse ``model`` and return its Report.
 
-    ``inputs``: ``{"name": (1, 3, 224, 224)}``, ``[(1, 3, 224, 224)]`` or CLI-style
-    strings (``"x=1x3x224x224"``); ``dims``: ``{"N": 8}`` binds symbolic dimensions;
-    ``dtype``: count bytes of floating tensors at this type (``"fp16"``, ``"int8"``...).
+    ``model``: an ONNX path or ModelProto, an ``nn.Module``, ``"zoo:NAME"`` or
+    ``"package.module:callable"``. ``inputs``: ``{"name": (1, 3, 224, 224)}``,
+    ``[(1, 3, 224, 224)]``, example tensors, or CLI-style strings (``"x=1x3x224x224"``);
+    ``dims``: ``{"N": 8}`` binds symbolic dimensions; ``dtype``: count bytes of floating
+    tensors at this type (``"fp16"``, ``"int8"``...); ``baseline="dense"``: add the dense
+    baseline of every layer, the block patterns and the model's dense twin.
     """
+    if baseline not in (None, "dense"):
+        raise InputSpecError(f"--baseline {baseline!r}: the only baseline is 'dense'")
     element_type = resolve_dtype(dtype)
-    return calculate(load_graph(model, inputs, dims), dtype=element_type)
+    graph = load_graph(model, inputs, dims)
+    report = calculate(graph, dtype=element_type)
+    if baseline == "dense":
+        from costcalc.analyses.baseline import apply_dense_baseline
+
+        apply_dense_baseline(report, graph)
+    return report

@@ -13,6 +13,7 @@ from collections import defaultdict
 from costcalc.errors import InvalidModelError
 from costcalc.ir import Graph, Node, TensorSpec
 from costcalc.ops import REGISTRY, OpKind, OpSpec, Registry
+from costcalc.ops.categories import category
 from costcalc.ops.common import FormulaError
 from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
 from costcalc.units import FLOATING, analysed_dtype, tensor_bytes, total_flops
@@ -105,6 +106,7 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         name=node.name, op=node.op, kind="", module=node.module,
         inputs=_shapes(node.inputs), outputs=_shapes(node.outputs),
         params=0, macs=0, flops=0, read_bytes=0, write_bytes=0,
+        category=category(node, spec),
     )  # fmt: skip
     if node.folded or (spec is not None and spec.kind is OpKind.FREE):
         row.kind = "folded" if node.folded else "free"
@@ -139,4 +141,6 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         row.read_bytes = sum(
             acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
         )
+    moved = row.read_bytes + row.write_bytes
+    row.intensity = round(row.flops / moved, 4) if moved else None
     return row

@@ -14,7 +14,10 @@ import pandas as pd
 
 SCHEMA = "costcalc.report/1"
 
-COST_FIELDS = ("params", "macs", "flops", "read_bytes", "write_bytes", "dense_params", "dense_macs")
+COST_FIELDS = (
+    "params", "macs", "flops", "read_bytes", "write_bytes", "dense_params", "dense_macs",
+    "dense_bytes",
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -32,6 +35,10 @@ class LayerRow:
     write_bytes: int | None
     dense_params: int | None = None
     dense_macs: int | None = None
+    category: str = ""  # conv-depthwise, norm, data movement... (see ops/categories.py)
+    intensity: float | None = None  # FLOPs per byte moved
+    dense_bytes: int | None = None  # bytes read + written by the dense baseline
+    pattern: str | None = None  # the block pattern the layer belongs to, e.g. "se#2"
 
 
 @dataclass(slots=True)
@@ -46,6 +53,7 @@ class Totals:
     peak_activation_bytes: int | None = None
     dense_params: int | None = None
     dense_macs: int | None = None
+    dense_bytes: int | None = None
     lower_bound: bool = False  # some layers could not be costed: the true totals are larger
 
 
@@ -55,6 +63,30 @@ class UnsupportedOp:
     count: int
     nodes: list[str]
     reason: str = "no cost formula"
+
+
+@dataclass(slots=True)
+class PatternRow:
+    """One block pattern: its layers, their costs, and its own baseline."""
+
+    id: str  # e.g. "depthwise-separable#3"
+    kind: str
+    layers: list[str]
+    module: str | None
+    attrs: dict[str, Any]
+    params: int
+    macs: int
+    flops: int
+    bytes: int
+    baseline: str  # what it is compared with, e.g. "standard 3x3 conv 32->64"
+    dense_params: int | None
+    dense_macs: int | None
+    dense_bytes: int | None
+    block: str | None = None  # squeeze-excitation: the enclosing block
+    share_of_block_params: float | None = None
+    share_of_block_macs: float | None = None
+    share_of_model_params: float | None = None
+    share_of_model_macs: float | None = None
 
 
 @dataclass(slots=True)
@@ -73,6 +105,7 @@ class Report:
     unsupported: list[UnsupportedOp] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     uncalled_modules: list[str] = field(default_factory=list)
+    patterns: list[PatternRow] | None = None  # None: the baseline analysis was not run
 
     @property
     def is_lower_bound(self) -> bool:
@@ -87,6 +120,7 @@ class Report:
             "unsupported": [asdict(u) for u in self.unsupported],
             "warnings": list(self.warnings),
             "uncalled_modules": list(self.uncalled_modules),
+            "patterns": None if self.patterns is None else [asdict(p) for p in self.patterns],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -104,6 +138,9 @@ class Report:
             unsupported=[_build(UnsupportedOp, u) for u in data.get("unsupported", [])],
             warnings=list(data.get("warnings", [])),
             uncalled_modules=list(data.get("uncalled_modules", [])),
+            patterns=None
+            if data.get("patterns") is None
+            else [_build(PatternRow, p) for p in data["patterns"]],
         )
 
     @classmethod
@@ -120,11 +157,17 @@ class Report:
         return frame
 
     def group_by(self, key: str, depth: int | None = None) -> pd.DataFrame:
-        """Costs summed per ``op`` or per ``module``; module paths cut to ``depth`` levels
-        (layers outside any module: '(root)')."""
+        """Costs summed per ``module`` (paths cut to ``depth`` levels; layers outside any
+        module: '(root)'), per ``op`` kind (the layers' category) or per ``optype``."""
         frame = self.to_dataframe()
         frame["module"] = frame["module"].map(lambda m: module_prefix(m, depth))
+        if key == "op":  # the kind of work; "optype" keeps the op names
+            key = "category"
+        elif key == "optype":
+            key = "op"
         summed = ["params", "macs", "flops", "read_bytes", "write_bytes"]
+        if self.patterns is not None:
+            summed += ["dense_params", "dense_macs", "dense_bytes"]
         grouped = frame.groupby(key, sort=False)
         result = grouped[summed].sum(min_count=1)
         result.insert(0, "layers", grouped.size())

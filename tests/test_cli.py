@@ -70,10 +70,15 @@ def test_group_by_op(tmp_path):
     ]
     path = tmp_path / "m.onnx"
     onnx.save(model(nodes, {"x": (4, 25)}, ["y"]), str(path))
-    frame = pd.read_csv(io.StringIO(run("analyze", path, "--by", "op", "--format", "csv").stdout))
+    result = run("analyze", path, "--by", "optype", "--format", "csv")
+    frame = pd.read_csv(io.StringIO(result.stdout))
     relu = frame[frame["op"] == "Relu"].iloc[0]
     # two Relus of 100 elements, 1 FLOP each = 200
     assert (relu["layers"], relu["flops"]) == (2, 200)
+    kinds = pd.read_csv(io.StringIO(run("analyze", path, "--by", "op", "--format", "csv").stdout))
+    activation = kinds[kinds["category"] == "activation"].iloc[0]
+    # --by op groups by kind of work: 200 + the Sigmoid's 3 FLOPs x 100 = 500
+    assert (activation["layers"], activation["flops"]) == (3, 500)
 
 
 def test_output_file_is_not_overwritten_without_force(tmp_path, conv_file):
@@ -170,3 +175,15 @@ def test_by_module_with_depth_on_a_zoo_model():
     assert frame.loc["features", "macs"] == 299_494_272
     tree = run("analyze", "zoo:mobilenet_v2", "--by", "module", "--depth", "2").stdout
     assert "features" in tree and "└── 18" in tree  # the 19 blocks of features, as a tree
+
+
+def test_baseline_dense_on_the_command_line(conv_file):
+    result = run("analyze", conv_file, "--baseline", "dense")
+    assert result.exit_code == 0, result.output
+    assert "Against the dense twin" in result.stdout
+    frame = pd.read_csv(
+        io.StringIO(run("analyze", conv_file, "--baseline", "dense", "--format", "csv").stdout)
+    )
+    # a dense conv is its own baseline: 462,422,016 MACs either way
+    assert int(frame["dense_macs"].sum()) == 462_422_016
+    assert list(frame["category"]) == ["conv-dense"]

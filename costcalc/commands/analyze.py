@@ -34,10 +34,18 @@ from costcalc.renderers import RENDERERS, console, format_for, render
 )
 @click.option(
     "--by",
-    type=click.Choice(["layer", "module", "op"]),
+    type=click.Choice(["layer", "module", "op", "optype"]),
     default="layer",
     show_default=True,
-    help="One row per layer, or costs summed per module or op.",
+    help="One row per layer, or costs summed per module, per kind of op (conv-depthwise, "
+    "norm, data movement...) or per op type.",
+)
+@click.option(
+    "--baseline",
+    type=click.Choice(["dense"]),
+    default=None,
+    help="Add each layer's dense baseline (groups=1), the block patterns and the model's "
+    "dense twin.",
 )
 @click.option(
     "--depth",
@@ -61,7 +69,7 @@ from costcalc.renderers import RENDERERS, console, format_for, render
 )
 @click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
 @click.option("--all", "show_all", is_flag=True, help="Also show free and constant-folded nodes.")
-def analyze(model, inputs, dims, dtype, by, depth, fmt, output, force, show_all) -> None:
+def analyze(model, inputs, dims, dtype, by, baseline, depth, fmt, output, force, show_all) -> None:
     """Per-layer parameters, MACs, FLOPs and bytes of MODEL.
 
     MODEL is an .onnx file, zoo:NAME (see `costcalc zoo`), or package.module:callable
@@ -75,9 +83,12 @@ def analyze(model, inputs, dims, dtype, by, depth, fmt, output, force, show_all)
       costcalc analyze model.onnx --dim N=8 --format json -o report.json
       costcalc analyze model.onnx --by op --format csv
       costcalc analyze zoo:mobilenet_v2 --by module --depth 2
+      costcalc analyze zoo:mobilenet_v1 --baseline dense
       costcalc analyze mypkg.models:build_net --input 1x3x224x224
     """
-    report = analyze_model(model, inputs=list(inputs), dims=list(dims), dtype=dtype)
+    report = analyze_model(
+        model, inputs=list(inputs), dims=list(dims), dtype=dtype, baseline=baseline
+    )
     fmt = format_for(output, fmt)
     if output is not None:
         write_text(

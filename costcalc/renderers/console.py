@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from costcalc.renderers.console_baseline import pattern_table, saving, se_lines, twin_panel
 from costcalc.report import ROOT_MODULE, LayerRow, Report
 from costcalc.units import human_bytes, human_count
 
@@ -21,6 +22,7 @@ def _shape(shapes: list[list[int] | None]) -> str:
 
 
 def _layer_table(report: Report, show_all: bool) -> Table:
+    baseline = report.patterns is not None
     table = Table(title=f"{report.model.name}: per-layer costs", header_style="bold")
     table.add_column("#", justify="right", style="dim")
     table.add_column("Layer", overflow="fold", max_width=48)
@@ -28,15 +30,26 @@ def _layer_table(report: Report, show_all: bool) -> Table:
     table.add_column("Output", overflow="fold")
     for column in ("Params", "MACs", "FLOPs", "Bytes"):
         table.add_column(column, justify="right")
+    if baseline:
+        for column in ("FLOP/B", "Dense MACs", "× MACs", "× bytes"):
+            table.add_column(column, justify="right")
+        table.add_column("Pattern", overflow="fold")
     for index, row in enumerate(report.layers):
         if row.kind in HIDDEN_KINDS and not show_all:
             continue
         style = "red" if row.kind in ("unsupported", "unresolved") else None
-        table.add_row(
+        cells = [
             str(index), row.name, row.op, _shape(row.outputs),
             human_count(row.params), human_count(row.macs), human_count(row.flops),
-            human_bytes(_moved(row)), style=style,
-        )  # fmt: skip
+            human_bytes(_moved(row)),
+        ]  # fmt: skip
+        if baseline:
+            cells += [
+                "?" if row.intensity is None else f"{row.intensity:.1f}",
+                human_count(row.dense_macs), saving(row.dense_macs, row.macs),
+                saving(row.dense_bytes, _moved(row)), row.pattern or "",
+            ]  # fmt: skip
+        table.add_row(*cells, style=style)
     return table
 
 
@@ -48,17 +61,30 @@ def _moved(row: LayerRow) -> int | None:
 
 def _group_table(report: Report, by: str, depth: int | None) -> Table:
     frame = report.group_by(by, depth)
-    table = Table(title=f"{report.model.name}: costs by {by}", header_style="bold")
-    table.add_column(by.capitalize(), overflow="fold")
+    title = {"op": "kind of op", "optype": "op type"}.get(by, by)
+    baseline = "dense_macs" in frame.columns
+    table = Table(title=f"{report.model.name}: costs by {title}", header_style="bold")
+    table.add_column(title.capitalize(), overflow="fold")
     for column in ("Layers", "Params", "MACs", "FLOPs", "Bytes"):
         table.add_column(column, justify="right")
+    if baseline:
+        for column in ("Dense MACs", "× MACs", "× bytes"):
+            table.add_column(column, justify="right")
+    key = frame.columns[0]
     for record in frame.to_dict("records"):
         moved = _int(record["read_bytes"]) + _int(record["write_bytes"])
-        table.add_row(
-            str(record[by]), str(record["layers"]), human_count(_int(record["params"])),
+        cells = [
+            str(record[key]), str(record["layers"]), human_count(_int(record["params"])),
             human_count(_int(record["macs"])), human_count(_int(record["flops"])),
             human_bytes(moved),
-        )  # fmt: skip
+        ]  # fmt: skip
+        if baseline:
+            cells += [
+                human_count(_int(record["dense_macs"])),
+                saving(_int(record["dense_macs"]), _int(record["macs"])),
+                saving(_int(record["dense_bytes"]), moved),
+            ]
+        table.add_row(*cells)
     return table
 
 
@@ -139,8 +165,18 @@ def renderable(
         body = _module_tree(report, depth, show_all)
     else:
         body = _group_table(report, by, depth)
-    hidden = 0 if show_all or by == "op" else sum(r.kind in HIDDEN_KINDS for r in report.layers)
-    return Group(body, _summary(report, hidden))
+    hidden = (
+        0
+        if show_all or by in ("op", "optype")
+        else sum(r.kind in HIDDEN_KINDS for r in report.layers)
+    )
+    parts: list[RenderableType] = [body]
+    if report.patterns is not None:
+        if report.patterns:
+            parts.append(pattern_table(report))
+        parts += [Text(line) for line in se_lines(report)]
+        parts.append(twin_panel(report))
+    return Group(*parts, _summary(report, hidden))
 
 
 def render(
