@@ -6,13 +6,16 @@ when the committed files are stale.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pandas as pd
 
 from costcalc import zoo
 
 COLUMNS = [
     "model", "input", "params", "paper_params", "params_diff_pct", "params_rounding",
-    "macs", "paper_macs", "macs_diff_pct", "macs_rounding", "reference", "note",
+    "macs", "paper_macs", "macs_diff_pct", "macs_rounding", "dense_params", "dense_macs",
+    "patterns", "reference", "note",
 ]  # fmt: skip
 
 
@@ -39,7 +42,9 @@ def audit(names: list[str] | None = None) -> pd.DataFrame:
     rows = []
     for name in names or zoo.names():
         entry = zoo.get(name)
-        totals = costcalc.analyze(f"zoo:{name}").totals
+        report = costcalc.analyze(f"zoo:{name}", baseline="dense")
+        totals = report.totals
+        kinds = Counter(p.kind for p in report.patterns or [])
         rows.append({
             "model": name, "input": "x".join(map(str, entry.input_shape)),
             "params": totals.params, "paper_params": entry.paper_params,
@@ -48,10 +53,12 @@ def audit(names: list[str] | None = None) -> pd.DataFrame:
             "macs": totals.macs, "paper_macs": entry.paper_macs,
             "macs_diff_pct": _diff_pct(totals.macs, entry.paper_macs),
             "macs_rounding": within_rounding(totals.macs, entry.paper_macs),
+            "dense_params": totals.dense_params, "dense_macs": totals.dense_macs,
+            "patterns": ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())),
             "reference": entry.reference, "note": entry.note,
         })  # fmt: skip
     frame = pd.DataFrame(rows, columns=COLUMNS)
-    for column in ("params", "paper_params", "macs", "paper_macs"):
+    for column in ("params", "paper_params", "macs", "paper_macs", "dense_params", "dense_macs"):
         frame[column] = frame[column].astype("Int64")
     return frame
 
@@ -62,6 +69,10 @@ def _cell(value: object, digits: bool = False) -> str:
     if digits:
         return f"{int(value):,}"
     return str(value).replace("|", "\\|")
+
+
+def _ratio(dense: object, actual: object) -> str:
+    return f"{int(dense) / int(actual):.2f}x" if actual and dense else "—"
 
 
 def _delta(pct: object, rounding: object) -> str:
@@ -90,6 +101,24 @@ def to_markdown(frame: pd.DataFrame) -> str:
             f"{_delta(row['params_diff_pct'], row['params_rounding'])} | "
             f"{_cell(row['macs'], True)} | {_cell(row['paper_macs'], True)} | "
             f"{_delta(row['macs_diff_pct'], row['macs_rounding'])} |"
+        )
+    lines += [
+        "",
+        "## Against the dense twin",
+        "",
+        "The dense twin replaces every depthwise-separable block by the standard conv it",
+        "replaces and every other grouped conv by its groups=1 version",
+        "(`costcalc analyze zoo:NAME --baseline dense`).",
+        "",
+        "| model | params | dense twin | × | MACs | dense twin | × | patterns |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in frame.to_dict("records"):
+        lines.append(
+            f"| {row['model']} | {_cell(row['params'], True)} | "
+            f"{_cell(row['dense_params'], True)} | {_ratio(row['dense_params'], row['params'])} | "
+            f"{_cell(row['macs'], True)} | {_cell(row['dense_macs'], True)} | "
+            f"{_ratio(row['dense_macs'], row['macs'])} | {row['patterns'] or '—'} |"
         )
     lines += ["", "## Sources and differences", ""]
     for row in frame.to_dict("records"):
