@@ -67,3 +67,26 @@ class ReadsWeights(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv(x) * self.gain
+
+
+class LightweightBlocks(nn.Module):
+    """One of each pattern on a 1x8x6x6 input: depthwise-separable 8->16 with SE (r=4)
+    between, a channel shuffle (g=2), a 1x1 group conv (g=4) and a GDC head."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dw = nn.Conv2d(8, 8, 3, padding=1, groups=8, bias=False)
+        self.bn = nn.BatchNorm2d(8)
+        self.se_fc1 = nn.Conv2d(8, 2, 1)
+        self.se_fc2 = nn.Conv2d(2, 8, 1)
+        self.pw = nn.Conv2d(8, 16, 1, bias=False)
+        self.gconv = nn.Conv2d(16, 16, 1, groups=4, bias=False)
+        self.gdc = nn.Conv2d(16, 16, 6, groups=16, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.bn(self.dw(x)))
+        gate = torch.sigmoid(self.se_fc2(torch.relu(self.se_fc1(x.mean((2, 3), keepdim=True)))))
+        x = self.pw(x * gate)
+        n, c, h, w = x.shape
+        x = x.view(n, 2, c // 2, h, w).transpose(1, 2).reshape(n, c, h, w)
+        return self.gdc(self.gconv(x))

@@ -197,3 +197,32 @@ def test_example_tensors_as_inputs():
     # the same 5,184 + 40 MACs as with a shape
     assert report.totals.macs == 5_224
     assert report.model.inputs == {"input_0": [1, 8, 6, 6]}
+
+
+def test_patterns_on_a_small_pytorch_module():
+    from collections import Counter
+
+    from tests.torch.models import LightweightBlocks
+
+    report = costcalc.analyze(LightweightBlocks(), inputs=[(1, 8, 6, 6)], baseline="dense")
+    kinds = {p.kind: p for p in report.patterns}
+    assert Counter(p.kind for p in report.patterns) == {
+        "depthwise-separable": 1, "squeeze-excitation": 1, "channel-shuffle": 1,
+        "group-conv": 1, "global-depthwise-conv": 1,
+    }  # fmt: skip
+    ds = kinds["depthwise-separable"]
+    # dw 3x3 on 8 channels at 6x6: 36*8*9 = 2,592 MACs; pw 8->16: 36*8*16 = 4,608 -> 7,200;
+    # the standard 3x3 8->16 conv: 36*8*16*9 = 41,472
+    assert (ds.macs, ds.dense_macs) == (7_200, 41_472)
+    se = kinds["squeeze-excitation"]
+    # 8*2 + 2 + 2*8 + 8 = 42 params, reduction 8/2 = 4
+    assert (se.params, se.attrs["reduction"]) == (42, 4)
+    assert kinds["channel-shuffle"].attrs["groups"] == 2
+    # 1x1 group conv 16->16, 4 groups: 36*16*4 = 2,304 MACs; dense 36*16*16 = 9,216
+    g = kinds["group-conv"]
+    assert (g.attrs["groups"], g.macs, g.dense_macs) == (4, 2_304, 9_216)
+    # GDC on 16x6x6: C*H*W = 576 weights and MACs
+    assert (kinds["global-depthwise-conv"].params, kinds["global-depthwise-conv"].macs) == (
+        576,
+        576,
+    )
