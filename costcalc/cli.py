@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -21,6 +22,9 @@ class CostcalcGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+            sys.exit(0)
         except Exception as exc:  # every failure is reported on one line, never a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
@@ -47,8 +51,10 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 from costcalc.commands.analyze import analyze  # noqa: E402  (commands register on main)
 from costcalc.commands.crosscheck import crosscheck  # noqa: E402
+from costcalc.commands.layer import layer  # noqa: E402
 from costcalc.commands.zoo import zoo  # noqa: E402
 
 main.add_command(analyze)
 main.add_command(crosscheck)
+main.add_command(layer)
 main.add_command(zoo)
