@@ -227,3 +227,16 @@ def test_json_fields():
     assert data["layers"][0]["dense_macs"] == 14_400
     assert data["layers"][0]["category"] == "conv-depthwise"
     assert data["totals"]["dense_macs"] == 25 * 8 * 16 * 9  # the standard 3x3 8->16: 28,800
+
+
+def test_gdc_against_global_average_pooling_on_a_hand_built_graph():
+    nodes = [helper.make_node("Conv", ["x", "W"], ["y"], name="gdc", group=64)]
+    proto = model(nodes, {"x": (1, 64, 7, 7)}, ["y"], [weight("W", (64, 1, 7, 7))])
+    (pattern,) = costcalc.analyze(proto, baseline="dense").patterns
+    assert pattern.kind == "global-depthwise-conv" and pattern.baseline == "global average pooling"
+    # GDC: C*H*W = 64*7*7 = 3,136 weights and MACs; GAP: none
+    assert (pattern.params, pattern.macs, pattern.dense_params, pattern.dense_macs) == (
+        3_136, 3_136, 0, 0,
+    )  # fmt: skip
+    # GAP reads the 64*49*4 = 12,544 input bytes and writes 64*4 = 256
+    assert pattern.dense_bytes == 12_800
