@@ -68,6 +68,7 @@ def analyze(
     dims: Mapping[str, int] | None = None,
     dtype: str | None = None,
     baseline: str | None = None,
+    hardware: Any = None,
 ) -> Report:
     """Analyse ``model`` and return its Report.
 
@@ -76,7 +77,8 @@ def analyze(
     ``[(1, 3, 224, 224)]``, example tensors, or CLI-style strings (``"x=1x3x224x224"``);
     ``dims``: ``{"N": 8}`` binds symbolic dimensions; ``dtype``: count bytes of floating
     tensors at this type (``"fp16"``, ``"int8"``...); ``baseline="dense"``: add the dense
-    baseline of every layer, the block patterns and the model's dense twin.
+    baseline of every layer, the block patterns and the model's dense twin; ``hardware``:
+    a profile name (``"h200"``), TOML path or ``Hardware`` for roofline time estimates.
     """
     if baseline not in (None, "dense"):
         raise InputSpecError(f"--baseline {baseline!r}: the only baseline is 'dense'")
@@ -87,4 +89,10 @@ def analyze(
         from costcalc.analyses.baseline import apply_dense_baseline
 
         apply_dense_baseline(report, graph)
+    if hardware is not None:
+        from costcalc.analyses.roofline import apply_roofline
+        from costcalc.hardware import Hardware, load_hardware
+
+        profile = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
+        apply_roofline(report, graph, profile)
     return report

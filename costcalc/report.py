@@ -39,6 +39,10 @@ class LayerRow:
     intensity: float | None = None  # FLOPs per byte moved
     dense_bytes: int | None = None  # bytes read + written by the dense baseline
     pattern: str | None = None  # the block pattern the layer belongs to, e.g. "se#2"
+    live_bytes: int | None = None  # activation bytes alive once this layer has run
+    est_time_us: float | None = None  # roofline estimate on the chosen hardware
+    bound: str | None = None  # what limits the estimate: compute | memory | overhead
+    measured_us: float | None = None  # median measured time (costcalc profile)
 
 
 @dataclass(slots=True)
@@ -54,6 +58,11 @@ class Totals:
     dense_params: int | None = None
     dense_macs: int | None = None
     dense_bytes: int | None = None
+    peak_layer: str | None = None  # the layer after which peak_activation_bytes is reached
+    training_bytes: dict[str, int] | None = None  # --training: the parts of the estimate
+    est_time_us: float | None = None
+    hardware: str | None = None  # the hardware profile of the estimate
+    measured_us: float | None = None
     lower_bound: bool = False  # some layers could not be costed: the true totals are larger
 
 

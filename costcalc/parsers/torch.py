@@ -91,6 +91,12 @@ class _Recorder(TorchDispatchMode):
         )
         results = [t for t in tree_leaves(out) if isinstance(t, torch.Tensor)]
         results = results[: call.outputs] if call.outputs is not None else results
+        # an in-place op (relu_, add_) returns its input: it writes into that tensor
+        attrs = dict(call.attrs)
+        for slot, arg in enumerate(call.inputs):
+            if isinstance(arg, torch.Tensor) and any(r is arg for r in results):
+                attrs["inplace_of"] = slot
+                break
         present = [t for t in inputs if t is not None]
         folded = bool(present) and all(t.is_const for t in present)
         creates_constant = call.op == "Constant"
@@ -116,7 +122,7 @@ class _Recorder(TorchDispatchMode):
         count = self._node_names[base]
         name = base if count == 1 else f"{base}_{count}"
         self.nodes.append(
-            Node(name, call.op, inputs, tuple(outputs), call.attrs, "aten", module, folded)
+            Node(name, call.op, inputs, tuple(outputs), attrs, "aten", module, folded)
         )
 
     def enter(self, name: str | None) -> None:
