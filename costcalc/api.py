@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from costcalc.analyses.memory import apply_memory
 from costcalc.calculator import calculate
 from costcalc.errors import InputSpecError, ModelLoadError
 from costcalc.inputs import InputsArg
@@ -69,6 +70,8 @@ def analyze(
     dtype: str | None = None,
     baseline: str | None = None,
     hardware: Any = None,
+    training: bool = False,
+    optimizer: str = "adam",
 ) -> Report:
     """Analyse ``model`` and return its Report.
 
@@ -78,13 +81,16 @@ def analyze(
     ``dims``: ``{"N": 8}`` binds symbolic dimensions; ``dtype``: count bytes of floating
     tensors at this type (``"fp16"``, ``"int8"``...); ``baseline="dense"``: add the dense
     baseline of every layer, the block patterns and the model's dense twin; ``hardware``:
-    a profile name (``"h200"``), TOML path or ``Hardware`` for roofline time estimates.
+    a profile name (``"h200"``), TOML path or ``Hardware`` for roofline time estimates;
+    ``training=True``: add the training memory estimate for ``optimizer`` (sgd, adam...).
+    Peak activation memory (liveness over the execution order) is always computed.
     """
     if baseline not in (None, "dense"):
         raise InputSpecError(f"--baseline {baseline!r}: the only baseline is 'dense'")
     element_type = resolve_dtype(dtype)
     graph = load_graph(model, inputs, dims)
     report = calculate(graph, dtype=element_type)
+    apply_memory(report, graph, training=training, optimizer=optimizer)
     if baseline == "dense":
         from costcalc.analyses.baseline import apply_dense_baseline
 

@@ -39,7 +39,7 @@ class LayerRow:
     intensity: float | None = None  # FLOPs per byte moved
     dense_bytes: int | None = None  # bytes read + written by the dense baseline
     pattern: str | None = None  # the block pattern the layer belongs to, e.g. "se#2"
-    live_bytes: int | None = None  # activation bytes alive once this layer has run
+    live_bytes: int | None = None  # activation bytes alive while it runs (inputs + outputs)
     est_time_us: float | None = None  # roofline estimate on the chosen hardware
     bound: str | None = None  # what limits the estimate: compute | memory | overhead
     measured_us: float | None = None  # median measured time (costcalc profile)
@@ -58,7 +58,7 @@ class Totals:
     dense_params: int | None = None
     dense_macs: int | None = None
     dense_bytes: int | None = None
-    peak_layer: str | None = None  # the layer after which peak_activation_bytes is reached
+    peak_layer: str | None = None  # the layer during which peak_activation_bytes is reached
     training_bytes: dict[str, int] | None = None  # --training: the parts of the estimate
     est_time_us: float | None = None
     hardware: str | None = None  # the hardware profile of the estimate

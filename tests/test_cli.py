@@ -187,3 +187,18 @@ def test_baseline_dense_on_the_command_line(conv_file):
     # a dense conv is its own baseline: 462,422,016 MACs either way
     assert int(frame["dense_macs"].sum()) == 462_422_016
     assert list(frame["category"]) == ["conv-dense"]
+
+
+def test_memory_training_and_hardware_on_the_command_line(conv_file):
+    result = run("analyze", conv_file, "--training", "--optimizer", "sgd", "--format", "json")
+    data = json.loads(result.stdout)
+    # peak: the 512x14x14 fp32 input (401,408 B) and the output of the same size, both
+    # alive while the conv runs: 802,816 B
+    assert data["totals"]["peak_activation_bytes"] == 802_816
+    # training with sgd: params 2,359,296 * 4 = 9,437,184 B, gradients the same, no state
+    training = data["totals"]["training_bytes"]
+    assert (training["params"], training["gradients"], training["optimizer_state"]) == (
+        9_437_184, 9_437_184, 0,
+    )  # fmt: skip
+    table = run("analyze", conv_file, "--hardware", "x86").stdout
+    assert "estimate" in table and "µs on" in table

@@ -48,6 +48,20 @@ from costcalc.renderers import RENDERERS, console, format_for, render
     "dense twin.",
 )
 @click.option(
+    "--hardware",
+    default=None,
+    metavar="NAME|FILE",
+    help="Add roofline time estimates on a hardware profile (see `costcalc hardware`).",
+)
+@click.option("--training", is_flag=True, help="Add the training memory estimate.")
+@click.option(
+    "--optimizer",
+    type=click.Choice(["sgd", "sgd-momentum", "adam", "adamw"]),
+    default="adam",
+    show_default=True,
+    help="With --training: whose state to count.",
+)
+@click.option(
     "--depth",
     type=click.IntRange(min=1),
     default=None,
@@ -69,7 +83,22 @@ from costcalc.renderers import RENDERERS, console, format_for, render
 )
 @click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
 @click.option("--all", "show_all", is_flag=True, help="Also show free and constant-folded nodes.")
-def analyze(model, inputs, dims, dtype, by, baseline, depth, fmt, output, force, show_all) -> None:
+def analyze(
+    model,
+    inputs,
+    dims,
+    dtype,
+    by,
+    baseline,
+    hardware,
+    training,
+    optimizer,
+    depth,
+    fmt,
+    output,
+    force,
+    show_all,
+) -> None:
     """Per-layer parameters, MACs, FLOPs and bytes of MODEL.
 
     MODEL is an .onnx file, zoo:NAME (see `costcalc zoo`), or package.module:callable
@@ -84,11 +113,14 @@ def analyze(model, inputs, dims, dtype, by, baseline, depth, fmt, output, force,
       costcalc analyze model.onnx --by op --format csv
       costcalc analyze zoo:mobilenet_v2 --by module --depth 2
       costcalc analyze zoo:mobilenet_v1 --baseline dense
+      costcalc analyze zoo:mobilenet_v2 --hardware h200 --dtype fp16
+      costcalc analyze zoo:resnet50 --training --optimizer adam
       costcalc analyze mypkg.models:build_net --input 1x3x224x224
     """
     report = analyze_model(
-        model, inputs=list(inputs), dims=list(dims), dtype=dtype, baseline=baseline
-    )
+        model, inputs=list(inputs), dims=list(dims), dtype=dtype, baseline=baseline,
+        hardware=hardware, training=training, optimizer=optimizer,
+    )  # fmt: skip
     fmt = format_for(output, fmt)
     if output is not None:
         write_text(

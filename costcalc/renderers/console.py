@@ -30,6 +30,10 @@ def _layer_table(report: Report, show_all: bool) -> Table:
     table.add_column("Output", overflow="fold")
     for column in ("Params", "MACs", "FLOPs", "Bytes"):
         table.add_column(column, justify="right")
+    estimates = report.totals.est_time_us is not None
+    if estimates:
+        table.add_column("Est. µs", justify="right")
+        table.add_column("Bound")
     if baseline:
         for column in ("FLOP/B", "Dense MACs", "× MACs", "× bytes"):
             table.add_column(column, justify="right")
@@ -43,6 +47,8 @@ def _layer_table(report: Report, show_all: bool) -> Table:
             human_count(row.params), human_count(row.macs), human_count(row.flops),
             human_bytes(_moved(row)),
         ]  # fmt: skip
+        if estimates:
+            cells += [_micros(row.est_time_us), row.bound or ""]
         if baseline:
             cells += [
                 "?" if row.intensity is None else f"{row.intensity:.1f}",
@@ -88,6 +94,10 @@ def _group_table(report: Report, by: str, depth: int | None) -> Table:
     return table
 
 
+def _micros(value: float | None) -> str:
+    return "?" if value is None else f"{value:,.1f}"
+
+
 def _int(value: object) -> int:
     return 0 if value is None or value != value else int(value)  # NaN/NA -> 0
 
@@ -102,8 +112,23 @@ def _summary(report: Report, hidden: int) -> Panel:
         f"FLOPs        {bound}{human_count(t.flops)} ({t.flops:,})",
         f"bytes moved  {bound}{human_bytes(t.read_bytes + t.write_bytes)} "
         f"(read {human_bytes(t.read_bytes)}, written {human_bytes(t.write_bytes)})",
-        f"activations  {human_bytes(t.activation_bytes)}",
+        f"activations  {human_bytes(t.activation_bytes)}"
+        + (
+            f"  ·  peak {human_bytes(t.peak_activation_bytes)} at {t.peak_layer}"
+            if t.peak_activation_bytes is not None
+            else ""
+        ),
     ]
+    if t.training_bytes is not None:
+        parts = ", ".join(
+            f"{k.replace('_', ' ')} {human_bytes(v)}" for k, v in t.training_bytes.items()
+            if k != "total"
+        )  # fmt: skip
+        lines.append(f"training     {human_bytes(t.training_bytes.get('total'))} ({parts})")
+    if t.est_time_us is not None:
+        lines.append(f"estimate     {_micros(t.est_time_us)} µs on {t.hardware}")
+    if t.measured_us is not None:
+        lines.append(f"measured     {_micros(t.measured_us)} µs (median)")
     inputs = ", ".join(f"{k} {'x'.join(map(str, v or []))}" for k, v in report.model.inputs.items())
     lines.append(
         f"inputs       {inputs}"
