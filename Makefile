@@ -29,6 +29,7 @@ demo-onnx: $(DEMO_MODEL)
 reports: $(STAMP)
 	$(BIN)/costcalc zoo --format markdown -o reports/zoo.md --force
 	$(BIN)/costcalc zoo --format csv -o reports/zoo.csv --force
+	$(BIN)/costcalc analyze zoo:mobilenet_v2 --format json -o reports/mobilenet_v2.json --force
 
 lint: $(STAMP)
 	$(BIN)/ruff check costcalc tests cli.py
