@@ -50,6 +50,7 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 from costcalc.commands.analyze import analyze  # noqa: E402  (commands register on main)
+from costcalc.commands.audit import audit  # noqa: E402
 from costcalc.commands.check import check  # noqa: E402
 from costcalc.commands.crosscheck import crosscheck  # noqa: E402
 from costcalc.commands.diff import diff  # noqa: E402
@@ -57,6 +58,7 @@ from costcalc.commands.layer import layer  # noqa: E402
 from costcalc.commands.zoo import zoo  # noqa: E402
 
 main.add_command(analyze)
+main.add_command(audit)
 main.add_command(check)
 main.add_command(crosscheck)
 main.add_command(diff)
