@@ -125,7 +125,7 @@ def analyze(
     if output is not None:
         write_text(
             output,
-            render(report, fmt, by=by, show_all=show_all, depth=depth),
+            render(report, fmt, by=by, show_all=show_all, depth=depth, hardware=hardware),
             force=force,
             protected=[model],
         )
@@ -133,4 +133,6 @@ def analyze(
     elif fmt == "table":
         Console().print(console.renderable(report, by, show_all, depth))
     else:
-        click.echo(render(report, fmt, by=by, show_all=show_all, depth=depth), nl=False)
+        click.echo(
+            render(report, fmt, by=by, show_all=show_all, depth=depth, hardware=hardware), nl=False
+        )

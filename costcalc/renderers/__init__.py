@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from costcalc.renderers import console, csv, json
+from costcalc.renderers import console, csv, html, json, markdown
 from costcalc.report import Report
 
 Renderer = Callable[..., str]
@@ -14,9 +14,14 @@ RENDERERS: dict[str, Renderer] = {
     "table": console.render,
     "csv": csv.render,
     "json": json.render,
+    "markdown": markdown.render,
+    "html": html.render,
 }
 
-_BY_EXTENSION = {".csv": "csv", ".json": "json", ".txt": "table"}
+_BY_EXTENSION = {
+    ".csv": "csv", ".json": "json", ".txt": "table",
+    ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html",
+}  # fmt: skip
 
 
 def format_for(path: str | Path | None, requested: str | None) -> str:
