@@ -54,7 +54,9 @@ from costcalc.commands.audit import audit  # noqa: E402
 from costcalc.commands.check import check  # noqa: E402
 from costcalc.commands.crosscheck import crosscheck  # noqa: E402
 from costcalc.commands.diff import diff  # noqa: E402
+from costcalc.commands.hardware import hardware  # noqa: E402
 from costcalc.commands.layer import layer  # noqa: E402
+from costcalc.commands.plot import plot  # noqa: E402
 from costcalc.commands.zoo import zoo  # noqa: E402
 
 main.add_command(analyze)
@@ -62,5 +64,7 @@ main.add_command(audit)
 main.add_command(check)
 main.add_command(crosscheck)
 main.add_command(diff)
+main.add_command(hardware)
 main.add_command(layer)
+main.add_command(plot)
 main.add_command(zoo)

@@ -14,7 +14,14 @@ from costcalc.errors import OutputError
 def write_text(
     path: str | Path, text: str, *, force: bool = False, protected: Iterable[str | Path] = ()
 ) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder.
+    """Write ``text`` (UTF-8, newlines as given) to ``path``; the rules of ``write_bytes``."""
+    write_bytes(path, text.encode("utf-8"), force=force, protected=protected)
+
+
+def write_bytes(
+    path: str | Path, data: bytes, *, force: bool = False, protected: Iterable[str | Path] = ()
+) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
 
     Without ``force`` an existing ``path`` is an error (and the check is race-free: the
     temporary file is hard-linked into place, which fails if the name exists). Paths in
@@ -34,8 +41,9 @@ def write_text(
         raise OutputError(f"{target}: already exists (use --force to overwrite)")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it 0600; a new file's usual mode
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if force:
@@ -50,3 +58,9 @@ def write_text(
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
