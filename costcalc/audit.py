@@ -33,9 +33,10 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from costcalc.errors import CostcalcError
 
@@ -257,6 +258,8 @@ def run_jobs(
 
 
 def to_frame(rows: list[Row]) -> pd.DataFrame:
+    import pandas as pd  # on use: a quarter of a second at start-up
+
     frame = pd.DataFrame(rows, columns=COLUMNS)
     for column in INT_COLUMNS:
         frame[column] = frame[column].astype("Int64")
@@ -513,6 +516,8 @@ def records(frame: pd.DataFrame) -> list[Row]:
 
 
 def _plain(value: Any) -> Any:
+    import pandas as pd  # on use: a quarter of a second at start-up
+
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and math.isnan(value):

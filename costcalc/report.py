@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 SCHEMA = "costcalc.report/1"
 
@@ -158,6 +160,8 @@ class Report:
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per layer; integer cost columns keep exact values (nullable Int64)."""
+        import pandas as pd  # imported on use: it costs a quarter of a second at start-up
+
         frame = pd.DataFrame(
             [asdict(row) for row in self.layers], columns=[f.name for f in fields(LayerRow)]
         )

@@ -25,9 +25,10 @@ from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, fields
 from difflib import SequenceMatcher
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 from costcalc.errors import ModelLoadError
 from costcalc.report import SCHEMA, LayerRow, Report
@@ -181,6 +182,8 @@ class ReportDiff:
     def to_dataframe(self) -> pd.DataFrame:
         """One row per layer pair; integer columns are exact (nullable Int64)."""
         columns = [f.name for f in fields(LayerDiff)]
+        import pandas as pd  # on use: a quarter of a second at start-up
+
         frame = pd.DataFrame([asdict(r) for r in self.rows], columns=columns)
         for column in ("a_index", "b_index"):
             frame[column] = frame[column].astype("Int64")

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
 
-from costcalc.renderers import console, csv, html, json, markdown
 from costcalc.report import Report
 
-Renderer = Callable[..., str]
-
-RENDERERS: dict[str, Renderer] = {
-    "table": console.render,
-    "csv": csv.render,
-    "json": json.render,
-    "markdown": markdown.render,
-    "html": html.render,
+# format -> the module whose ``render(report, **options) -> str`` writes it; imported on
+# use, so start-up does not pay for pandas or matplotlib
+RENDERERS: dict[str, str] = {
+    "table": "console",
+    "csv": "csv",
+    "json": "json",
+    "markdown": "markdown",
+    "html": "html",
 }
 
 _BY_EXTENSION = {
@@ -34,4 +33,5 @@ def format_for(path: str | Path | None, requested: str | None) -> str:
 
 
 def render(report: Report, fmt: str, **options: object) -> str:
-    return RENDERERS[fmt](report, **options)
+    module = import_module(f"{__name__}.{RENDERERS[fmt]}")
+    return module.render(report, **options)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-import pandas as pd
-
 from costcalc.renderers.console_baseline import se_lines
 from costcalc.renderers.tables import Cell, Value, markdown_table
 from costcalc.report import LayerRow, PatternRow, Report
@@ -77,6 +75,8 @@ def moved(row: LayerRow) -> int | None:
 
 def _int(value: object) -> int | None:
     """A pandas cell as an int; NA/NaN -> None."""
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else int(value)
 
 
