@@ -25,7 +25,7 @@ def _dtype(row_dtype: str | None, override: str | None) -> str:
 
 def layer_time_us(row: LayerRow, hardware: Hardware, dtype: str) -> tuple[float, str]:
     """Estimated microseconds of one layer and what bounds it."""
-    eff = hardware.efficiency_for(row.category)
+    eff = hardware.efficiency_for(row.category, row.op)
     flops = row.flops or 0
     moved = (row.read_bytes or 0) + (row.write_bytes or 0)
     compute_s = flops / (hardware.flops_per_second(dtype) * eff.compute) if flops else 0.0

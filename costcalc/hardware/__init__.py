@@ -53,7 +53,11 @@ class Hardware:
             return self.peak_flops[dtype]
         return self.peak_flops.get("float32") or max(self.peak_flops.values())
 
-    def efficiency_for(self, category: str) -> Efficiency:
+    def efficiency_for(self, category: str, op: str | None = None) -> Efficiency:
+        """The calibrated factors of one op type (``[efficiency."op:PRelu"]``) if the
+        profile has them, else of its category, else ``default``, else none (1.0)."""
+        if op is not None and f"op:{op}" in self.efficiency:
+            return self.efficiency[f"op:{op}"]
         return self.efficiency.get(category, self.efficiency.get("default", Efficiency()))
 
 
