@@ -127,7 +127,7 @@ class Report:
             "schema": SCHEMA,
             "model": asdict(self.model),
             "totals": asdict(self.totals),
-            "layers": [asdict(row) for row in self.layers],
+            "layers": [_row_dict(row) for row in self.layers],
             "unsupported": [asdict(u) for u in self.unsupported],
             "warnings": list(self.warnings),
             "uncalled_modules": list(self.uncalled_modules),
@@ -135,7 +135,17 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """The report as JSON; with ``indent``, one layer per line (json's C encoder
+        writes those; an indented document of a million layers would take minutes)."""
+        data = self.to_dict()
+        if indent is None:
+            return json.dumps(data)
+        layers = data.pop("layers")
+        head = json.dumps(data, indent=indent)
+        pad = " " * indent
+        rows = f",\n{pad}{pad}".join(json.dumps(row) for row in layers)
+        body = f"[\n{pad}{pad}{rows}\n{pad}]" if layers else "[]"
+        return f'{head[:-2]},\n{pad}"layers": {body}\n}}'
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
@@ -162,9 +172,7 @@ class Report:
         """One row per layer; integer cost columns keep exact values (nullable Int64)."""
         import pandas as pd  # imported on use: it costs a quarter of a second at start-up
 
-        frame = pd.DataFrame(
-            [asdict(row) for row in self.layers], columns=[f.name for f in fields(LayerRow)]
-        )
+        frame = pd.DataFrame([_row_dict(row) for row in self.layers], columns=list(_LAYER_FIELDS))
         for column in COST_FIELDS:
             frame[column] = frame[column].astype("Int64")
         return frame
@@ -197,6 +205,14 @@ def module_prefix(module: str | None, depth: int | None = None) -> str:
     if depth is None:
         return module
     return ".".join(module.split(".")[:depth])
+
+
+_LAYER_FIELDS = tuple(f.name for f in fields(LayerRow))
+
+
+def _row_dict(row: LayerRow) -> dict[str, Any]:
+    """A row as a plain dict (``asdict`` would deep-copy every shape list)."""
+    return {name: getattr(row, name) for name in _LAYER_FIELDS}
 
 
 def _build(cls: type, data: dict[str, Any]) -> Any:
