@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_MODEL := build/mobilenet_v1.onnx
 
-.PHONY: venv demo demo-onnx reports test lint format clean bench
+.PHONY: venv demo demo-onnx reports test lint format clean bench fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(STAMP)
 	$(BIN)/python -c "import onnx_tool" 2>/dev/null || \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check 'onnx-tool==1.0.1'
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+# A long property-based and mutation fuzzing run (not part of test).
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz FUZZ_MUTATIONS=10000 $(BIN)/python -m pytest tests/adversarial/test_fuzz.py -q -s -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .ruff_cache

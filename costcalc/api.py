@@ -37,6 +37,7 @@ def load_graph(
         if isinstance(model, str) and specs.is_torch_spec(model):
             from costcalc.parsers.torch_model import parse_torch
 
+            _no_dims_for_torch(dims)
             return parse_torch(None, inputs, specs.resolve(model))
         from costcalc.parsers.onnx import parse_onnx
 
@@ -49,11 +50,22 @@ def load_graph(
     if _is_torch_module(model):
         from costcalc.parsers.torch_model import parse_torch
 
+        _no_dims_for_torch(dims)
         return parse_torch(model, inputs)
     raise ModelLoadError(
         f"cannot analyse a {type(model).__name__}: give an ONNX path or ModelProto, an "
         "nn.Module, zoo:NAME or package.module:callable"
     )
+
+
+def _no_dims_for_torch(dims: Mapping[str, int] | None) -> None:
+    """--dim binds an ONNX model's symbolic dims; a PyTorch model's shapes are all given."""
+    if dims:
+        first = next(iter(dims)) if isinstance(dims, Mapping) else str(next(iter(dims)))
+        raise InputSpecError(
+            f"--dim {first}: a PyTorch model has no symbolic dimensions; give its input "
+            "shapes with --input"
+        )
 
 
 def _is_torch_module(model: Any) -> bool:

@@ -3,7 +3,21 @@
 Formulas give each node's arithmetic; this module adds what every op counts the same
 way: parameters (weights in the op's weight slots, each stored tensor counted once, at
 its first use), and bytes read (data inputs and weights) and written (outputs) at the
-analysed dtype.
+analysed dtype. A weight's bytes (``param_bytes``) are those of its stored form: an int8
+tensor dequantized, or an fp16 one cast to fp32, before use is int8 or fp16 on disk.
+
+Control flow (ONNX If/Loop/Scan, whose subgraphs the frontend gives as IR graphs in the
+node's attributes) is costed from its subgraphs' nodes, with the same registry:
+
+- If: the branch a constant condition takes; otherwise the most expensive branch (by
+  FLOPs), with a warning giving the cheapest and the dearest;
+- Loop: the body times a constant trip count (a warning when its condition may end it
+  sooner: the cost is then an upper bound); without a constant count it is not costed
+  and is listed (``trip count unknown``);
+- Scan: the body times the length of the scan axis.
+
+Parameters a subgraph uses count once, whichever branch runs. Nodes in a subgraph that
+cannot be costed are listed like any other, and the totals say they are a lower bound.
 """
 
 from __future__ import annotations
@@ -18,13 +32,17 @@ from costcalc.ops.common import FormulaError
 from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
 from costcalc.units import FLOATING, analysed_dtype, tensor_bytes, total_flops
 
+CONTROL_FLOW = ("If", "Loop", "Scan")
+
 
 class _Accumulator:
-    def __init__(self, dtype: str | None) -> None:
+    def __init__(self, dtype: str | None, stored: dict[str, TensorSpec]) -> None:
         self.dtype = dtype
+        self.stored = stored  # storage name -> the stored tensor itself
         self.seen_storage: set[str] = set()
         self.param_bytes = 0
         self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
+        self.warnings: list[str] = []
 
     def nbytes(self, tensor: TensorSpec | None) -> int:
         if tensor is None or tensor.shape is None:
@@ -40,7 +58,7 @@ class _Accumulator:
             if self._is_weight(tensor, slot, spec):
                 self.seen_storage.add(tensor.storage)
                 count += tensor.numel or 0
-                self.param_bytes += self.nbytes(tensor)
+                self.param_bytes += self.nbytes(self.stored.get(tensor.storage, tensor))
         return count
 
     @staticmethod
@@ -57,7 +75,7 @@ class _Accumulator:
 
 def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGISTRY) -> Report:
     """Cost every node of ``graph``; ``dtype`` re-types floating tensors for byte counts."""
-    acc = _Accumulator(dtype)
+    acc = _Accumulator(dtype, _stored_tensors(graph))
     rows = [_row(node, registry, acc) for node in graph.nodes]
     activation_bytes = sum(acc.nbytes(t) for t in graph.inputs) + sum(
         r.write_bytes or 0 for r in rows if r.kind in ("compute", "movement")
@@ -77,7 +95,7 @@ def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGIS
         UnsupportedOp(op, len(names), names, reason)
         for (op, reason), names in sorted(acc.unsupported.items())
     ]
-    warnings = list(graph.warnings)
+    warnings = list(graph.warnings) + acc.warnings
     if unsupported:
         count = sum(u.count for u in unsupported)
         ops = ", ".join(sorted({u.op for u in unsupported}))
@@ -89,6 +107,30 @@ def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGIS
         dtype=dtype,
     )
     return Report(info, totals, rows, unsupported, warnings, list(graph.uncalled_modules))
+
+
+def _subgraphs(node: Node) -> list[tuple[str, Graph]]:
+    found: list[tuple[str, Graph]] = []
+    for key, value in node.attrs.items():
+        if isinstance(value, Graph):
+            found.append((key, value))
+        elif isinstance(value, tuple) and value and all(isinstance(v, Graph) for v in value):
+            found.extend((f"{key}.{i}", g) for i, g in enumerate(value))
+    return found
+
+
+def _stored_tensors(graph: Graph) -> dict[str, TensorSpec]:
+    """Every stored constant as it is stored (the tensor whose name is its storage)."""
+    stored: dict[str, TensorSpec] = {}
+    graphs = [graph]
+    while graphs:
+        current = graphs.pop()
+        for node in current.nodes:
+            for tensor in node.inputs:
+                if tensor is not None and tensor.storage == tensor.name:
+                    stored.setdefault(tensor.name, tensor)
+            graphs.extend(g for _, g in _subgraphs(node))
+    return stored
 
 
 def _only_known_weights(node: Node) -> bool:
@@ -111,6 +153,8 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
     if node.folded or (spec is not None and spec.kind is OpKind.FREE):
         row.kind = "folded" if node.folded else "free"
         return row
+    if node.op in CONTROL_FLOW and _subgraphs(node):
+        return _control_row(node, row, registry, acc)
     shapes_known = all(t.shape is not None for t in (*node.inputs, *node.outputs) if t is not None)
     if spec is None or not shapes_known:
         reason = "no cost formula" if spec is None else "shape unknown"
@@ -141,6 +185,58 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         row.read_bytes = sum(
             acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
         )
+    moved = row.read_bytes + row.write_bytes
+    row.intensity = round(row.flops / moved, 4) if moved else None
+    return row
+
+
+class _Cost:
+    """What a subgraph's nodes add up to; ``complete`` is False when one is not costed."""
+
+    def __init__(self, rows: list[LayerRow]) -> None:
+        self.params = sum(r.params or 0 for r in rows)
+        self.macs = sum(r.macs or 0 for r in rows)
+        self.flops = sum(r.flops or 0 for r in rows)
+        self.read_bytes = sum(r.read_bytes or 0 for r in rows)
+        self.write_bytes = sum(r.write_bytes or 0 for r in rows)
+        self.complete = all(r.macs is not None for r in rows)
+
+
+def _control_row(node: Node, row: LayerRow, registry: Registry, acc: _Accumulator) -> LayerRow:
+    """An If/Loop/Scan costed from its subgraphs (see the module docstring)."""
+    costs = {key: _Cost([_row(n, registry, acc) for n in g.nodes]) for key, g in _subgraphs(node)}
+    row.kind = "compute"
+    row.category = "control flow"
+    row.params = sum(c.params for c in costs.values())  # weights of every branch exist
+    if node.op == "If":
+        taken = node.attr("costcalc.branch")
+        if taken in costs:
+            chosen, times = costs[taken], 1
+        else:
+            ranked = sorted(costs.values(), key=lambda c: (c.flops, c.macs))
+            chosen, times = ranked[-1], 1
+            if len(ranked) > 1:
+                acc.warnings.append(
+                    f"If node {node.name!r}: costed as its most expensive branch "
+                    f"(FLOPs: min {ranked[0].flops:,}, max {ranked[-1].flops:,})"
+                )
+    else:
+        times = node.attr("costcalc.trip_count")
+        chosen = costs.get("body")
+        if chosen is None or times is None:
+            acc.unsupported[(node.op, "trip count unknown")].append(node.name)
+            row.kind = "unsupported"
+            row.macs = row.flops = row.read_bytes = row.write_bytes = None
+            return row
+        if node.op == "Loop" and node.attr("costcalc.early_exit", True):
+            acc.warnings.append(
+                f"Loop node {node.name!r}: costed as {times:,} trips; its condition may end "
+                "it sooner (an upper bound)"
+            )
+    row.macs = chosen.macs * times
+    row.flops = chosen.flops * times
+    row.read_bytes = chosen.read_bytes * times
+    row.write_bytes = chosen.write_bytes * times
     moved = row.read_bytes + row.write_bytes
     row.intensity = round(row.flops / moved, 4) if moved else None
     return row

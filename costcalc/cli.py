@@ -15,7 +15,32 @@ EXIT_BAD_INPUT = 2
 
 
 class CostcalcGroup(click.Group):
-    """Turns library errors into one line on stderr and exit code 2 (``--debug``: traceback)."""
+    """Turns library errors into one line on stderr and exit code 2 (``--debug``: traceback).
+
+    Usage errors (an unknown option, a missing argument, a bad choice) are one line too,
+    with the command to ask for help, instead of click's four-line block.
+    """
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "costcalc"
+            click.echo(
+                f"costcalc: error: {where}: {_one_line(exc.format_message()).rstrip('.')} "
+                f"(see {where} --help)",
+                err=True,
+            )
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"costcalc: error: {_one_line(exc.format_message())}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -28,11 +53,16 @@ class CostcalcGroup(click.Group):
         except Exception as exc:  # every failure is reported on one line, never a traceback
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            message = _one_line(str(exc)) or type(exc).__name__
             if not isinstance(exc, CostcalcError):
                 message = f"{type(exc).__name__}: {message}"
             click.echo(f"costcalc: error: {message}", err=True)
             sys.exit(EXIT_BAD_INPUT)
+
+
+def _one_line(text: str) -> str:
+    lines = [line.strip() for line in str(text).strip().splitlines() if line.strip()]
+    return lines[0] if lines else ""
 
 
 @click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -51,20 +81,24 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 from costcalc.commands.analyze import analyze  # noqa: E402  (commands register on main)
 from costcalc.commands.audit import audit  # noqa: E402
+from costcalc.commands.calibrate import calibrate  # noqa: E402
 from costcalc.commands.check import check  # noqa: E402
 from costcalc.commands.crosscheck import crosscheck  # noqa: E402
 from costcalc.commands.diff import diff  # noqa: E402
 from costcalc.commands.hardware import hardware  # noqa: E402
 from costcalc.commands.layer import layer  # noqa: E402
 from costcalc.commands.plot import plot  # noqa: E402
+from costcalc.commands.profile import profile  # noqa: E402
 from costcalc.commands.zoo import zoo  # noqa: E402
 
 main.add_command(analyze)
 main.add_command(audit)
+main.add_command(calibrate)
 main.add_command(check)
 main.add_command(crosscheck)
 main.add_command(diff)
 main.add_command(hardware)
 main.add_command(layer)
 main.add_command(plot)
+main.add_command(profile)
 main.add_command(zoo)

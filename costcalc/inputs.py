@@ -28,9 +28,14 @@ def parse_shape(text: str, what: str) -> Shape:
     return tuple(dims)
 
 
+MAX_DIM = 2**63 - 1  # ONNX dims are int64
+
+
 def _positive(value: int, what: str) -> int:
     if value <= 0:
         raise InputSpecError(f"{what}: dimension {value} must be a positive integer")
+    if value > MAX_DIM:
+        raise InputSpecError(f"{what}: dimension {value} is larger than {MAX_DIM} (int64)")
     return value
 
 
@@ -71,7 +76,12 @@ def normalise_dims(dims: Mapping[str, int] | Iterable[str] | None) -> dict[str, 
         return {}
     if isinstance(dims, Mapping):
         return {str(k): _positive(_as_int(v, f"--dim {k}"), f"--dim {k}") for k, v in dims.items()}
-    return dict(parse_dim(item) for item in dims)
+    bound: dict[str, int] = {}
+    for item in dims:
+        name, value = parse_dim(item)
+        if bound.setdefault(name, value) != value:
+            raise InputSpecError(f"--dim {name}: given twice ({bound[name]} and {value})")
+    return bound
 
 
 def _as_int(value: object, what: str) -> int:

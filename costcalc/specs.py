@@ -4,7 +4,9 @@
 - ``zoo:NAME`` -> a built-in architecture (with its default input shape);
 - ``package.module:callable`` -> a callable returning an ``nn.Module``, or an
   ``nn.Module`` subclass taking no arguments. Only the module named is imported (with
-  the current folder importable, as ``python -m`` does).
+  the current folder importable, as ``python -m`` does, but only while the user's code
+  is imported and called: torch is imported first, and nothing costcalc imports
+  afterwards can come from a file in the current folder).
 
 PyTorch models are built on the meta device (no weights allocated); a model whose
 construction reads weight values cannot be, and is built on the CPU with a warning.
@@ -12,10 +14,11 @@ construction reads weight values cannot be, and is built on the CPU with a warni
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,10 +55,11 @@ def resolve(spec: str) -> TorchSource:
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ModelLoadError(f"{spec}: expected package.module:callable")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    with contextlib.suppress(ImportError):  # else the spec's own import says what is missing
+        import torch  # noqa: F401  (from site-packages, before the current folder is importable)
     try:
-        module = importlib.import_module(module_name)
+        with _current_folder_importable():
+            module = importlib.import_module(module_name)
     except ImportError as exc:
         raise ModelLoadError(f"{spec}: cannot import {module_name!r} ({exc})") from exc
     target: Any = module
@@ -65,7 +69,32 @@ def resolve(spec: str) -> TorchSource:
         target = getattr(target, part)
     if not callable(target):
         raise ModelLoadError(f"{spec}: {attr!r} is not callable")
-    return TorchSource(spec, target, None)
+    return TorchSource(spec, _in_current_folder(target), None)
+
+
+@contextlib.contextmanager
+def _current_folder_importable() -> Iterator[None]:
+    """The current folder first on sys.path for the duration (as ``python -m`` has it)."""
+    folder = os.getcwd()
+    added = folder not in sys.path
+    if added:
+        sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        if added and folder in sys.path:
+            sys.path.remove(folder)
+
+
+def _in_current_folder(factory: Callable[[], Any]) -> Callable[[], Any]:
+    """``factory`` called with the current folder importable (it may import lazily)."""
+
+    def call() -> Any:
+        with _current_folder_importable():
+            return factory()
+
+    call.__name__ = call.__qualname__ = getattr(factory, "__name__", "factory")
+    return call
 
 
 def build(source: TorchSource, device: str = "meta") -> Any:

@@ -77,7 +77,7 @@ class Liveness:
 
     def live_per_node(self, count: int) -> list[int]:
         """Bytes alive while each of ``count`` nodes runs (a difference array, O(n))."""
-        delta = [0] * (count + 1)
+        delta = [0] * (count + 2)  # a graph without nodes still holds its inputs at 0
         for start, end, size in zip(self.start, self.end, self.size, strict=True):
             delta[start] += size
             delta[end + 1] -= size

@@ -8,6 +8,7 @@ from costcalc.ops import (  # noqa: F401  (imported for their registrations)
     movement,
     norm,
     pool,
+    quantized,
     reduce,
 )
 from costcalc.ops.registry import REGISTRY, OpKind, OpSpec, Registry, Work

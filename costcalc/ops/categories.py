@@ -1,6 +1,7 @@
 """The kind of work each layer does, for ``--by op``: conv-dense, conv-pointwise,
 conv-group, conv-depthwise, conv-transpose, linear, norm, activation, pool, reduction,
-elementwise, resample, data movement, free, unsupported."""
+elementwise, resample, quantization, control flow (ONNX If/Loop/Scan, set by the
+calculator), data movement, free, unsupported."""
 
 from __future__ import annotations
 
@@ -16,11 +17,15 @@ _BY_FAMILY = {
     "costcalc.ops.reduce": "reduction",
     "costcalc.ops.elementwise": "elementwise",
     "costcalc.ops.movement": "resample",
+    "costcalc.ops.quantized": "quantization",
 }
+# Integer convolutions and matmuls: categorised as their float twins (weight slot).
+_CONV_WEIGHT_SLOT = {"Conv": 1, "ConvTranspose": 1, "ConvInteger": 1, "QLinearConv": 3}
+_LINEAR = ("QLinearMatMul", "MatMulInteger")
 
 
 def conv_category(node: Node) -> str:
-    x, w = node.input(0), node.input(1)
+    x, w = node.input(0), node.input(_CONV_WEIGHT_SLOT.get(node.op, 1))
     if node.op == "ConvTranspose":
         return "conv-transpose"
     if x is None or w is None or x.shape is None or w.shape is None:
@@ -40,6 +45,8 @@ def category(node: Node, spec: OpSpec | None) -> str:
         return "free"
     if spec.kind is OpKind.MOVEMENT:
         return "data movement"
-    if node.op in ("Conv", "ConvTranspose"):
+    if node.op in _CONV_WEIGHT_SLOT:
         return conv_category(node)
+    if node.op in _LINEAR:
+        return "linear"
     return _BY_FAMILY.get(spec.formula.__module__, "other")

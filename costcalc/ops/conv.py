@@ -27,19 +27,29 @@ def _bias_flops(node: Node) -> int:
     return numel(out_shape(node)) if node.input(2) is not None else 0
 
 
-@REGISTRY.formula("Conv", weights=(1, 2))
-def conv(node: Node) -> Work:
+def conv_macs(node: Node, weight_slot: int = 1) -> int:
+    """MACs of a convolution whose input is slot 0 and weight ``weight_slot`` (Conv: 1,
+    QLinearConv: 3), its groups checked against the channels."""
     x = shape_of(node.input(0), "input", node)
-    w = shape_of(node.input(1), "weight", node)
+    w = shape_of(node.input(weight_slot), "weight", node)
     y = out_shape(node)
+    if len(x) < 3 or len(w) != len(x) or len(y) != len(x):
+        raise FormulaError(
+            f"{node.op} node {node.name!r}: input {list(x)}, weight {list(w)} and output "
+            f"{list(y)} are not (N, C, spatial...) of one rank"
+        )
     groups = _groups(node, x[1], y[1])
     if w[1] != x[1] // groups or w[0] != y[1]:
         raise FormulaError(
-            f"Conv node {node.name!r}: weight {list(w)} does not fit input channels "
+            f"{node.op} node {node.name!r}: weight {list(w)} does not fit input channels "
             f"{x[1]}, output channels {y[1]} and group={groups}"
         )
-    macs = y[0] * y[1] * numel(y[2:]) * w[1] * numel(w[2:])
-    return Work(macs, _bias_flops(node))
+    return y[0] * y[1] * numel(y[2:]) * w[1] * numel(w[2:])
+
+
+@REGISTRY.formula("Conv", weights=(1, 2))
+def conv(node: Node) -> Work:
+    return Work(conv_macs(node), _bias_flops(node))
 
 
 @REGISTRY.formula("ConvTranspose", weights=(1, 2))

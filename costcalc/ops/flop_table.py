@@ -147,3 +147,14 @@ RESIZE_NEAREST = 0
 # taps**r - 1 adds. Antialiased downsampling (wider kernels) is not counted.
 RESIZE_LINEAR_TAPS = 2
 RESIZE_CUBIC_TAPS = 4
+
+# Quantization, per element. QuantizeLinear: y = saturate(round(x / scale) + zero_point):
+# divide, round, add, and the saturation's min and max = 5. DequantizeLinear:
+# y = (x - zero_point) * scale: subtract, multiply = 2. The integer ops' zero points are
+# folded into the accumulation by every runtime (sum(x*w) minus precomputed corrections)
+# and are not counted; QLinearConv/QLinearMatMul requantize each output element like a
+# QuantizeLinear of the int32 accumulator (multiply by the combined scale instead of
+# dividing): 5.
+QUANTIZE = 5
+DEQUANTIZE = 2
+REQUANTIZE = 5

@@ -61,22 +61,30 @@ def gemm(node: Node) -> Work:
 
 @REGISTRY.formula("MatMul", weights=(0, 1))
 def matmul(node: Node) -> Work:
-    a = shape_of(node.input(0), "A", node)
-    b = shape_of(node.input(1), "B", node)
+    return Work(matmul_macs(node), 0)
+
+
+def matmul_macs(node: Node, a_slot: int = 0, b_slot: int = 1) -> int:
+    """MACs of a numpy-semantics matmul of slots ``a_slot`` and ``b_slot`` (MatMul: 0, 1;
+    QLinearMatMul: 0, 3), its output shape checked."""
+    a = shape_of(node.input(a_slot), "A", node)
+    b = shape_of(node.input(b_slot), "B", node)
     if not a or not b:
-        raise FormulaError(f"MatMul node {node.name!r}: operands {list(a)}, {list(b)} are scalars")
+        raise FormulaError(
+            f"{node.op} node {node.name!r}: operands {list(a)}, {list(b)} are scalars"
+        )
     a2 = (1, *a) if len(a) == 1 else a
     b2 = (*b, 1) if len(b) == 1 else b
     m, k = a2[-2:]
     kb, n = b2[-2:]
     if k != kb:
         raise FormulaError(
-            f"MatMul node {node.name!r}: inner dimensions differ: A {list(a)} has {k}, "
+            f"{node.op} node {node.name!r}: inner dimensions differ: A {list(a)} has {k}, "
             f"B {list(b)} has {kb}"
         )
     batch = broadcast([a2[:-2], b2[:-2]], node)
     _check_output(node, (*batch, *((m,) if len(a) > 1 else ()), *((n,) if len(b) > 1 else ())))
-    return Work(numel(batch) * m * k * n, 0)
+    return numel(batch) * m * k * n
 
 
 # ---- Einsum -------------------------------------------------------------------------

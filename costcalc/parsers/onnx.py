@@ -5,11 +5,26 @@ external data file is missing still analyses, and external-data locations are on
 checked, never opened. Shapes come from onnx's own inference plus costcalc's propagation
 of shape-only values (``onnx_shapes``), after the user's overrides are applied to an
 in-memory copy; the file on disk is only read.
+
+A file that is not an ONNX model is named for what it is (an HTML page, a Git LFS
+pointer, a ZIP archive or pickle, a text file). A model is checked structurally before
+anything else (``onnx_check``): opsets imported, every node valid for its opset, every
+tensor defined. A graph without nodes is a valid, empty model: a report of zeros with a
+warning.
+
+Control flow: each If branch, Loop body and Scan body becomes an IR ``Graph`` in the
+node's attributes (``then_branch``...), built with the enclosing scope visible; the
+node's inputs gain the outer tensors its subgraphs read. What the calculator needs and
+the ONNX attributes do not say is added under ``costcalc.*`` keys: ``costcalc.branch``
+(the branch a constant If condition takes), ``costcalc.trip_count`` (a Loop's constant
+trip count, a Scan's scan-axis length) and ``costcalc.early_exit`` (a Loop whose
+condition may end it before its trip count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import ChainMap
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 
 import onnx
@@ -18,9 +33,12 @@ from google.protobuf.message import DecodeError
 from costcalc.errors import InputSpecError, ModelLoadError, ShapeError
 from costcalc.inputs import InputsArg, normalise_dims, normalise_inputs
 from costcalc.ir import Graph, Node, Shape, TensorSpec
+from costcalc.parsers.onnx_check import STANDARD_DOMAINS, check_model
 from costcalc.parsers.onnx_shapes import ResolvedShapes, resolve_shapes
 
-STANDARD_DOMAINS = ("", "ai.onnx")
+CONTROL_FLOW = ("If", "Loop", "Scan")
+PROTOBUF_LIMIT = 2**31  # bytes: protobuf cannot parse a larger message
+MAX_TRIP_COUNT = 2**31 - 1  # a larger Loop count is the exporters' "while" sentinel
 
 
 def parse_onnx(
@@ -34,6 +52,7 @@ def parse_onnx(
     else:
         path = Path(model)
         proto, source, folder = load_model(path), str(path), path.parent
+    check_model(proto, source)
     warnings = external_data_warnings(proto, folder)
     apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims))
     resolved = resolve_shapes(proto)
@@ -57,12 +76,52 @@ def load_model(path: Path) -> onnx.ModelProto:
     try:
         proto = onnx.load(str(path), load_external_data=False)
     except (DecodeError, ValueError, RuntimeError) as exc:
+        what = sniff(path)
+        if what is not None:
+            raise ModelLoadError(f"{path}: not a valid ONNX model: it is {what}") from exc
         raise ModelLoadError(f"{path}: not a valid ONNX model ({_first_line(exc)})") from exc
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if not proto.HasField("graph"):
         raise ModelLoadError(f"{path}: not an ONNX model (no graph in the file)")
     return proto
+
+
+_SIGNATURES = (
+    (b"version https://git-lfs.github.com/spec", "a Git LFS pointer (run `git lfs pull`)"),
+    (b"PK\x03\x04", "a ZIP archive (a PyTorch checkpoint? it is never unpickled)"),
+    (b"\x1f\x8b", "a gzip file (decompress it first)"),
+    (b"\x89HDF", "an HDF5 file (a Keras model?)"),
+)
+
+
+def sniff(path: Path) -> str | None:
+    """What a file that failed to parse as ONNX looks like, from its first bytes."""
+    try:
+        if path.stat().st_size >= PROTOBUF_LIMIT:
+            return (
+                f"larger than protobuf's limit of {PROTOBUF_LIMIT:,} bytes (models this "
+                "large keep their weights in external data files)"
+            )
+        with path.open("rb") as handle:
+            head = handle.read(512)
+    except OSError:
+        return None
+    for magic, what in _SIGNATURES:
+        if head.startswith(magic):
+            return what
+    if head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a Python pickle (never unpickled)"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<head", b"<body")):
+        return "an HTML page (a failed download?)"
+    if text.startswith((b"<?xml", b"<")):
+        return "an XML/HTML document"
+    if text.startswith((b"{", b"[")):
+        return "a JSON or text file"
+    decoded = head.decode("utf-8", "replace")  # a cut at 512 bytes may split one character
+    printable = all(c.isprintable() or c in "\t\r\n" for c in decoded.rstrip("\ufffd"))
+    return "a text file" if printable and decoded.strip() else None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -114,6 +173,7 @@ def apply_overrides(
     """Fix input shapes and bind symbolic dims on ``proto`` (an in-memory copy)."""
     fed = runtime_inputs(proto.graph)
     by_name = {v.name: v for v in fed}
+    given: dict[str, Shape] = {}
     for name, shape in inputs:
         if name is None:
             if len(fed) != 1:
@@ -126,6 +186,10 @@ def apply_overrides(
             known = ", ".join(sorted(by_name)) or "none"
             raise InputSpecError(
                 f"--input {name}: the model has no input {name!r} (inputs: {known})"
+            )
+        if given.setdefault(name, shape) != shape:
+            raise InputSpecError(
+                f"--input {name}: given twice ({_dims_text(given[name])} and {_dims_text(shape)})"
             )
         _set_shape(by_name[name], shape)
     if dims:
@@ -144,6 +208,10 @@ def _set_shape(value: onnx.ValueInfoProto, shape: Shape) -> None:
     tensor_type.shape.ClearField("dim")
     for size in shape:
         tensor_type.shape.dim.add().dim_value = size
+
+
+def _dims_text(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
 
 
 def _describe(dims) -> str:
@@ -173,9 +241,10 @@ def _bind_symbols(
 
 def dtype_name(elem_type: int) -> str:
     """ONNX element type -> costcalc's dtype name ('float32', 'int64', 'bfloat16', ...)."""
-    if elem_type == 0:
+    try:
+        name = onnx.TensorProto.DataType.Name(elem_type).lower() if elem_type else "undefined"
+    except ValueError:  # not a type onnx defines (the structural check names the tensor)
         return "undefined"
-    name = onnx.TensorProto.DataType.Name(elem_type).lower()
     return {"float": "float32", "double": "float64"}.get(name, name)
 
 
@@ -198,31 +267,67 @@ def module_of(node_name: str) -> str | None:
 
 
 class _GraphBuilder:
-    """Turns the resolved ModelProto into IR, one pass over the nodes."""
+    """Turns the resolved ModelProto into IR, one pass over the nodes.
 
-    def __init__(self, proto: onnx.ModelProto, resolved: ResolvedShapes) -> None:
+    A builder for a subgraph (``parent`` set) sees its enclosing scope's tensors, and
+    never raises for a shape it cannot determine: the node is left unresolved, and the
+    calculator lists it.
+    """
+
+    def __init__(
+        self,
+        proto: onnx.ModelProto,
+        resolved: ResolvedShapes,
+        parent: _GraphBuilder | None = None,
+    ) -> None:
         self.proto = proto
         self.resolved = resolved
-        self.tensors: dict[str, TensorSpec] = {}
-        self.tainted: set[str] = set()  # tensors downstream of an op onnx cannot infer
+        self.parent = parent
+        # a subgraph's own tensors over its enclosing scope's (never copied: a model may
+        # hold hundreds of If nodes over thousands of tensors)
+        self.tensors: MutableMapping[str, TensorSpec] = (
+            ChainMap({}, parent.tensors) if parent else {}
+        )
+        # tensors downstream of an op whose output shapes cannot be determined
+        self.tainted: set[str] = set(parent.tainted) if parent else set()
 
     def build(self, source: str, warnings: tuple[str, ...]) -> Graph:
         graph = self.proto.graph
+        self._initializers(graph)
+        inputs = tuple(self._graph_input(v) for v in runtime_inputs(graph))
+        nodes = tuple(self._node(i, n) for i, n in enumerate(graph.node))
+        outputs = tuple(self.tensors.get(v.name) or self._spec(v.name) for v in graph.output)
+        if not nodes:
+            warnings = (*warnings, "the graph has no nodes: nothing to cost, every total is 0")
+        return Graph(graph.name or source, nodes, inputs, outputs, source, warnings)
+
+    def _initializers(self, graph: onnx.GraphProto) -> None:
         for init in graph.initializer:
             self.tensors[init.name] = TensorSpec(
                 init.name, tuple(init.dims), dtype_name(init.data_type), storage=init.name
             )
-        inputs = tuple(self._graph_input(v) for v in runtime_inputs(graph))
-        nodes = tuple(self._node(i, n) for i, n in enumerate(graph.node))
-        outputs = tuple(self.tensors.get(v.name) or self._spec(v.name) for v in graph.output)
-        return Graph(graph.name or source, nodes, inputs, outputs, source, warnings)
+
+    def _subgraph(self, graph: onnx.GraphProto, prefix: str) -> Graph:
+        """An If branch or a Loop/Scan body as IR, the enclosing scope visible."""
+        sub = _GraphBuilder(self.proto, self.resolved, parent=self)
+        sub._initializers(graph)
+        weights = {t.name for t in graph.initializer}
+        inputs = []
+        for value in graph.input:
+            if value.name not in weights:
+                spec = sub._spec(value.name)
+                sub.tensors[value.name] = spec
+                inputs.append(spec)
+        nodes = tuple(sub._node(i, n, prefix) for i, n in enumerate(graph.node))
+        outputs = tuple(sub.tensors.get(v.name) or sub._spec(v.name) for v in graph.output)
+        return Graph(prefix, nodes, tuple(inputs), outputs)
 
     def _graph_input(self, value: onnx.ValueInfoProto) -> TensorSpec:
         dims = self.resolved.shapes.get(value.name)
         if dims is None:
             raise ShapeError(f"input {value.name!r} has no shape: give one with --input")
         for axis, dim in enumerate(dims):
-            if not isinstance(dim, int) or dim <= 0:
+            if not isinstance(dim, int) or dim < 0:  # a declared 0 is a zero-size input
                 label = dim if isinstance(dim, str) else "?"
                 raise ShapeError(
                     f"input {value.name!r} has an unbound dimension {label!r} (axis {axis}): "
@@ -241,34 +346,124 @@ class _GraphBuilder:
             shape = tuple(dims)
         return TensorSpec(name, shape, dtype_name(self.resolved.dtypes.get(name, 0)), storage)
 
-    def _node(self, index: int, proto: onnx.NodeProto) -> Node:
-        name = proto.name or f"{proto.op_type}_{index}"
+    def _node(self, index: int, proto: onnx.NodeProto, prefix: str = "") -> Node:
+        name = proto.name or (f"{prefix}/" if prefix else "") + f"{proto.op_type}_{index}"
         op = (
             proto.op_type if proto.domain in STANDARD_DOMAINS else f"{proto.domain}.{proto.op_type}"
         )
+        attrs: dict = {}
+        for a in proto.attribute:
+            if a.type == onnx.AttributeProto.GRAPH:
+                attrs[a.name] = self._subgraph(a.g, f"{name}/{a.name}")
+            elif a.type == onnx.AttributeProto.GRAPHS:
+                attrs[a.name] = tuple(
+                    self._subgraph(g, f"{name}/{a.name}.{i}") for i, g in enumerate(a.graphs)
+                )
+            else:
+                attrs[a.name] = onnx.helper.get_attribute_value(a)
         inputs = tuple(self.tensors.get(i) or self._spec(i) if i else None for i in proto.input)
+        inputs += self._implicit_inputs(attrs, {i for i in proto.input if i})
         present = [t for t in inputs if t is not None]
         folded = bool(present) and all(t.is_const for t in present)
         if op == "Constant" or folded:
-            outputs = tuple(self._spec(o, self._folded_storage(o, present)) for o in proto.output)
+            outputs = tuple(
+                self._spec(o, self._folded_storage(o, op, inputs)) for o in proto.output
+            )
         else:  # a Shape's output, say, is a known value though its input is not
             known = self.resolved.values
             outputs = tuple(self._spec(o, o if o in known else None) for o in proto.output)
+        if op in CONTROL_FLOW and proto.domain in STANDARD_DOMAINS:
+            attrs.update(self._control_facts(op, proto, attrs, inputs))
         self._check_shapes(name, op, proto, inputs, outputs)
         for out in outputs:
             self.tensors[out.name] = out
-        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in proto.attribute}
         return Node(name, op, inputs, outputs, attrs, proto.domain, module_of(name), folded)
 
+    def _implicit_inputs(self, attrs: dict, explicit: set[str]) -> tuple[TensorSpec, ...]:
+        """Outer-scope tensors read inside the subgraphs in ``attrs`` (in first-read order)."""
+        graphs = [g for v in attrs.values() for g in (v if isinstance(v, tuple) else (v,))
+                  if isinstance(g, Graph)]  # fmt: skip
+        found: dict[str, TensorSpec] = {}
+        for graph in graphs:
+            local = {t.name for t in graph.inputs}
+            for node in graph.nodes:
+                for t in node.inputs:
+                    if t is None or t.name in local or t.name in explicit or t.name in found:
+                        continue
+                    if t.name in self.tensors:
+                        found[t.name] = self.tensors[t.name]
+                local.update(t.name for t in node.outputs)
+        return tuple(found.values())
+
+    def _control_facts(self, op: str, proto: onnx.NodeProto, attrs: dict, inputs) -> dict:
+        """What costing an If/Loop/Scan needs beyond its attributes (``costcalc.*``)."""
+        values = self.resolved.values
+        facts: dict = {}
+        if op == "If":
+            cond = values.get(proto.input[0]) if proto.input else None
+            if cond is not None and cond.size == 1:
+                facts["costcalc.branch"] = (
+                    "then_branch" if bool(cond.reshape(())) else "else_branch"
+                )
+        elif op == "Loop":
+            trips = values.get(proto.input[0]) if proto.input and proto.input[0] else None
+            count = int(trips.reshape(())) if trips is not None and trips.size == 1 else -1
+            if 0 <= count <= MAX_TRIP_COUNT:
+                facts["costcalc.trip_count"] = count
+            facts["costcalc.early_exit"] = self._loop_may_exit_early(proto, attrs)
+        elif op == "Scan":
+            scans = int(attrs.get("num_scan_inputs", 0))
+            explicit = inputs[: len(proto.input)]
+            first = explicit[len(explicit) - scans] if 0 < scans <= len(explicit) else None
+            axes = list(attrs.get("scan_input_axes") or [0])
+            if first is not None and first.shape is not None and self.proto_opset() >= 9:
+                axis = axes[0] + len(first.shape) if axes[0] < 0 else axes[0]
+                if 0 <= axis < len(first.shape):
+                    facts["costcalc.trip_count"] = first.shape[axis]
+        return facts
+
+    def _loop_may_exit_early(self, proto: onnx.NodeProto, attrs: dict) -> bool:
+        """False when the condition is absent or constant true and the body passes it
+        through unchanged (a for-loop); True when the body may end the loop sooner."""
+        cond = proto.input[1] if len(proto.input) > 1 else ""
+        if cond:
+            value = self.resolved.values.get(cond)
+            if value is None or value.size != 1 or not bool(value.reshape(())):
+                return True
+        body = attrs.get("body")
+        if not isinstance(body, Graph) or len(body.inputs) < 2 or not body.outputs:
+            return True
+        cond_in, cond_out = body.inputs[1].name, body.outputs[0]
+        if cond_out.name == cond_in:
+            return False
+        producer = next((n for n in body.nodes if cond_out in n.outputs), None)
+        if producer is None:
+            return True
+        if producer.op == "Identity" and producer.input(0) is not None:
+            return producer.input(0).name != cond_in
+        if producer.op == "Constant" and cond_out.name in self.resolved.values:
+            return not bool(self.resolved.values[cond_out.name].reshape(()))
+        return True
+
+    def proto_opset(self) -> int:
+        return next((o.version for o in self.proto.opset_import if o.domain in STANDARD_DOMAINS), 1)
+
     @staticmethod
-    def _folded_storage(output: str, inputs: list[TensorSpec]) -> str:
-        # A transform of one stored tensor (Transpose(W), Cast(W)) is still those weights.
-        stores = {t.storage for t in inputs if t.numel != 1}
+    def _folded_storage(output: str, op: str, inputs) -> str:
+        present = [t for t in inputs if t is not None]
+        # A transform of one stored tensor (Transpose(W), Cast(W)) is still those weights,
+        # and so is the dequantization of a stored integer tensor, whatever its scales
+        if op == "DequantizeLinear" and present and present[0].is_const:
+            return present[0].storage
+        stores = {t.storage for t in present if t.numel != 1}
         return stores.pop() if len(stores) == 1 else output
 
     def _check_shapes(self, name, op, proto, inputs, outputs) -> None:
-        upstream_unknown = proto.domain not in STANDARD_DOMAINS or any(
-            t is not None and t.name in self.tainted for t in inputs
+        upstream_unknown = (
+            proto.domain not in STANDARD_DOMAINS
+            or op in CONTROL_FLOW  # an output a branch or body decides
+            or self.parent is not None  # inside a subgraph: listed, never an error
+            or any(t is not None and t.name in self.tainted for t in inputs)
         )
         for out in outputs:
             if out.shape is not None:
@@ -279,6 +474,15 @@ class _GraphBuilder:
             dims = self.resolved.shapes.get(out.name)
             symbol = next((d for d in dims or () if isinstance(d, str)), None)
             what = f"dimension {symbol!r}" if symbol else "shape"
+            known = [t.shape for t in inputs if t is not None]
+            if symbol is None and known and all(s is not None for s in known):
+                # every input shape is known, so onnx rejected them: they do not fit the node
+                shapes = ", ".join(_dims_text(s) or "scalar" for s in known)
+                raise ShapeError(
+                    f"the shape of tensor {out.name!r} (output of {op} node {name!r}) could "
+                    f"not be inferred from its input shapes {shapes}: do they fit the node? "
+                    "Check the --input/--dim overrides"
+                )
             raise ShapeError(
                 f"the {what} of tensor {out.name!r} (output of {op} node {name!r}) could not "
                 f"be determined; fix the input shapes with --input/--dim"

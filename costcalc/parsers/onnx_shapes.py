@@ -23,17 +23,27 @@ Method:
 4. If shapes are still incomplete and the walk learnt a shape onnx had not, evaluated nodes
    become ``Constant`` nodes and learnt shapes ``value_info`` in the copy, and inference
    reruns, at most ``MAX_ROUNDS`` passes in all. If step 2 leaves nothing unknown, one pass.
+5. onnx's inference keeps the last window of a pool in ceil mode even when it starts past
+   the input and its leading padding; onnxruntime and PyTorch drop it. Such pools are
+   rewritten, in the copy only, as the same pool in floor mode with the end padding that
+   gives the runtimes' size, and inference reruns (``_ceil_pool_fixes``).
 
 Symbolic dims keep their ``dim_param`` when the symbol is declared by the model's inputs;
 dims onnx could not infer (its generated ``unk__*`` symbols) are ``None``. Subgraphs
-(If/Loop/Scan) are left alone. Values of graph inputs are never known, only their shapes
-(initializers also listed as inputs are constants, not inputs).
+(If/Loop/Scan) are not walked: the shapes onnx's last inference pass gave their tensors
+are collected (``collect_subgraphs``), for costing each branch or body. Values of graph
+inputs are never known, only their shapes (initializers also listed as inputs are
+constants, not inputs).
+
+``INLINE_LIMIT`` is read at each call (tests lower it to exercise the path-based
+inference a model over protobuf's 2 GiB limit needs).
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +51,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
-from costcalc.errors import ShapeError
+from costcalc.errors import InvalidModelError, ShapeError
 from costcalc.parsers.shape_eval import (
     FAST as _FAST,
 )
@@ -61,6 +71,8 @@ from costcalc.parsers.shape_eval import (
 Dims = tuple[int | str | None, ...]
 MAX_VALUE_ELEMENTS = 4096  # larger tensors are never evaluated nor kept in ``values``
 MAX_ROUNDS = 4  # global inference passes at most
+MAX_POOL_PASSES = 8  # re-inferences for chains of ceil-mode pools (see _ceil_pool_fixes)
+INLINE_LIMIT = 2**31 - 1  # protobuf's limit: a larger copy is inferred through a file
 _T = onnx.TensorProto
 _NO_EVAL = {"If", "Loop", "Scan", "SequenceMap", "RandomNormal", "RandomUniform", "Bernoulli",
             "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"}  # fmt: skip
@@ -77,20 +89,98 @@ class ResolvedShapes:
     values: dict[str, np.ndarray]
 
 
-def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int = 2**31 - 1) -> ResolvedShapes:
-    """Shapes, dtypes and known small values of every tensor of ``model``'s main graph.
+def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int | None = None) -> ResolvedShapes:
+    """Shapes, dtypes and known small values of every tensor of ``model``'s main graph
+    (and the shapes onnx infers inside its subgraphs).
 
     ``model`` is not modified. Raises ShapeError when onnx's inference rejects the model.
+    ``inline_limit`` (default ``INLINE_LIMIT``): a copy of at least this many bytes is
+    inferred through a temporary file.
     """
-    r = _Resolver(model)
-    for rounds in range(1, MAX_ROUNDS + 1):
-        r.collect(_infer(r.work, inline_limit).graph)
-        if not r.walk() or r.complete() or rounds == MAX_ROUNDS:
+    limit = INLINE_LIMIT if inline_limit is None else inline_limit
+    overrides: dict[int, onnx.NodeProto] = {}
+    for _ in range(MAX_POOL_PASSES):
+        r = _Resolver(model, overrides)
+        for rounds in range(1, MAX_ROUNDS + 1):
+            inferred = _infer(r.work, limit)
+            r.collect(inferred.graph)
+            if not r.walk() or r.complete() or rounds == MAX_ROUNDS:
+                break
+            r.inject()
+        fixes = _ceil_pool_fixes(r.work, r.shapes)
+        if not fixes:
             break
-        r.inject()
+        overrides.update(fixes)
     for name in [n for n, t in r.lazy.items() if t.data_type in _INT_TYPES]:
         r.value(name)
-    return ResolvedShapes(r.shapes, r.dtypes, r.values)
+    shapes = dict(r.shapes)
+    dtypes = dict(r.dtypes)
+    r.collect_subgraphs(inferred.graph, shapes, dtypes)
+    return ResolvedShapes(shapes, dtypes, r.values)
+
+
+_POOLS = ("MaxPool", "AveragePool", "LpPool")
+
+
+def _ceil_pool_fixes(
+    work: onnx.ModelProto, shapes: dict[str, Dims | None]
+) -> dict[int, onnx.NodeProto]:
+    """Pools in ceil mode whose inferred output keeps a last window starting past the
+    input and its leading padding, which runtimes (onnxruntime, PyTorch) drop and onnx's
+    inference keeps: each becomes, for inference only, the same pool in floor mode with
+    the end padding that gives the runtime's size. Only pools upstream of no other fix
+    (their input shapes are final); the caller re-infers until none is left."""
+    fixes: dict[int, onnx.NodeProto] = {}
+    stale: set[str] = set()  # downstream of a fix made in this pass
+    for index, node in enumerate(work.graph.node):
+        if any(i in stale for i in node.input):
+            stale.update(node.output)
+            continue
+        if node.op_type not in _POOLS or node.domain not in ("", "ai.onnx"):
+            continue
+        fixed = _floor_mode_twin(node, shapes.get(node.input[0]), shapes.get(node.output[0]))
+        if fixed is not None:
+            fixes[index] = fixed
+            stale.update(node.output)
+    return fixes
+
+
+def _floor_mode_twin(node: onnx.NodeProto, x: Dims | None, y: Dims | None) -> onnx.NodeProto | None:
+    at = _attrs(node)
+    if not at.get("ceil_mode") or at.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET"):
+        return None
+    kernel = list(at.get("kernel_shape") or [])
+    rank = len(kernel)
+    if not rank or x is None or y is None or len(x) != rank + 2 or len(y) != rank + 2:
+        return None
+    if not all(_is_int(d) for d in (*x[2:], *y[2:])):
+        return None
+    strides = list(at.get("strides") or [1] * rank)
+    dilations = list(at.get("dilations") or [1] * rank)
+    pads = list(at.get("pads") or [0] * 2 * rank)
+    if len(strides) != rank or len(dilations) != rank or len(pads) != 2 * rank:
+        return None
+    changed = False
+    for i in range(rank):
+        size, stride, begin = int(x[2 + i]), strides[i], pads[i]
+        if stride < 1:
+            return None
+        span = size + begin + pads[rank + i] - dilations[i] * (kernel[i] - 1) - 1
+        if span < 0:
+            return None
+        out = -(-span // stride) + 1
+        if (out - 1) * stride >= size + begin:  # the last window starts past the input
+            out -= 1
+        changed |= out != y[2 + i]
+        pads[rank + i] += max(0, (out - 1) * stride - span)
+    if not changed:
+        return None
+    twin = onnx.NodeProto()
+    twin.CopyFrom(node)
+    del twin.attribute[:]
+    twin.attribute.extend(a for a in node.attribute if a.name not in ("ceil_mode", "pads"))
+    twin.attribute.append(helper.make_attribute("pads", pads))
+    return twin
 
 
 def _infer(model: onnx.ModelProto, inline_limit: int) -> onnx.ModelProto:
@@ -104,6 +194,19 @@ def _infer(model: onnx.ModelProto, inline_limit: int) -> onnx.ModelProto:
             return onnx.load_model(dst, load_external_data=False)
     except (shape_inference.InferenceError, onnx.checker.ValidationError) as exc:
         raise ShapeError(f"ONNX shape inference failed: {exc}") from exc
+    except (RuntimeError, ValueError) as exc:  # a C++ exception from a malformed model
+        raise ShapeError(f"ONNX shape inference failed: {type(exc).__name__}: {exc}") from exc
+
+
+def to_array(tensor: onnx.TensorProto) -> np.ndarray:
+    """The tensor's values; InvalidModelError when its data does not fit its dims."""
+    try:
+        return numpy_helper.to_array(tensor)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise InvalidModelError(
+            f"tensor {tensor.name!r}: its stored data does not fit its dims {list(tensor.dims)} "
+            f"and type {tensor.data_type} (a corrupt model)"
+        ) from exc
 
 
 def _is_int(d: Any) -> bool:
@@ -160,7 +263,9 @@ def _stripped(t: onnx.TensorProto) -> onnx.TensorProto:
 
 
 class _Resolver:
-    def __init__(self, model: onnx.ModelProto) -> None:
+    def __init__(
+        self, model: onnx.ModelProto, overrides: dict[int, onnx.NodeProto] | None = None
+    ) -> None:
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opsets["ai.onnx"] = self.opsets.get("", 1)
         self.shapes: dict[str, Dims | None] = {}
@@ -174,6 +279,8 @@ class _Resolver:
         self.work = work = onnx.ModelProto()
         _copy_fields(work, model, ("graph",))
         _copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
+        for index, node in (overrides or {}).items():  # nodes rewritten for inference only
+            work.graph.node[index].CopyFrom(node)
         inits = [_stripped(t) if _is_large(t) else t for t in model.graph.initializer]
         work.graph.initializer.extend(inits)
         custom: set[str] = set()
@@ -218,6 +325,9 @@ class _Resolver:
     def _update(self, name: str, dims: Dims | None, dtype: int = 0) -> None:
         if dtype and name not in self.dtypes:
             self.dtypes[name] = dtype
+        if dims is not None:  # a dim computed from a non-integer value is no dim: unknown
+            dims = tuple(int(d) if _is_int(d) and d >= 0 else d if isinstance(d, str) else None
+                         for d in dims)  # fmt: skip
         old = self.shapes.get(name)
         if old != dims and (new := _merge(old, dims)) != old:
             self.shapes[name] = new
@@ -241,6 +351,31 @@ class _Resolver:
             elif vi.type.ListFields():
                 self.non_tensor.add(vi.name)
 
+    def collect_subgraphs(
+        self, graph: onnx.GraphProto, shapes: dict[str, Dims | None], dtypes: dict[str, int]
+    ) -> None:
+        """Shapes onnx inferred inside the subgraphs of ``graph``'s nodes, recursively
+        (names the main graph defines keep the main graph's shapes)."""
+        for node in graph.node:
+            for attr in node.attribute:
+                subs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
+                for sub in subs:
+                    for t in sub.initializer:
+                        shapes.setdefault(t.name, tuple(t.dims))
+                        dtypes.setdefault(t.name, t.data_type)
+                        if t.data_type in _INT_TYPES and _has_data(t):  # a trip count...
+                            self.values.setdefault(t.name, to_array(t))
+                    for vi in (*sub.input, *sub.value_info, *sub.output):
+                        if vi.type.HasField("tensor_type") and vi.name not in self.shapes:
+                            tt = vi.type.tensor_type
+                            shapes[vi.name] = _merge(shapes.get(vi.name), self._dims(tt))
+                            if tt.elem_type:
+                                dtypes.setdefault(vi.name, tt.elem_type)
+                    for inner in sub.node:  # Constants of the subgraph: small known values
+                        if inner.op_type == "Constant" and inner.output[0] not in self.values:
+                            self._constant(inner)
+                    self.collect_subgraphs(sub, shapes, dtypes)
+
     def complete(self) -> bool:
         return not any(_incomplete(s) for n, s in self.shapes.items() if n not in self.non_tensor)
 
@@ -249,7 +384,7 @@ class _Resolver:
 
     def value(self, name: str) -> np.ndarray | None:
         if name in self.lazy:
-            self.values[name] = numpy_helper.to_array(self.lazy.pop(name))
+            self.values[name] = to_array(self.lazy.pop(name))
         return self.values.get(name)
 
     def walk(self) -> bool:
@@ -350,7 +485,9 @@ class _Resolver:
             estimate = _estimate(node.op_type, args, self.shapes.get(node.output[0]))
             if estimate is None or estimate > MAX_VALUE_ELEMENTS:
                 return None
-            with np.errstate(all="raise"):  # e.g. a division by zero: not evaluable
+            # a division by zero is not evaluable; a cast of odd types (complex) is no warning
+            with np.errstate(all="raise"), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
                 fast = _FAST.get(node.op_type)
                 result = fast(_attrs(node), args) if fast else NotImplemented
                 if result is not NotImplemented:
@@ -364,7 +501,7 @@ class _Resolver:
     def _constant(self, node: onnx.NodeProto) -> None:
         at = _attrs(node)
         if isinstance(t := at.get("value"), onnx.TensorProto):
-            value = numpy_helper.to_array(t) if _has_data(t) else None
+            value = to_array(t) if _has_data(t) else None
         elif "value_int" in at or "value_ints" in at:
             value = np.array(at.get("value_int", at.get("value_ints")), dtype=np.int64)
         elif "value_float" in at or "value_floats" in at:

@@ -12,6 +12,7 @@ names the op and the module; the caller may then run on the CPU with real tensor
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -23,7 +24,7 @@ from torch.nn.modules import module as module_hooks
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, InputSpecError
 from costcalc.ir import Graph, Node, TensorSpec
 from costcalc.parsers.aten import ADAPTERS, Canonical
 
@@ -59,7 +60,8 @@ class _Recorder(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
-        self.last_op = func.overloadpacket.__name__
+        # custom ops keep their own namespace (mylib.op), never taken for an aten op
+        self.last_op = f"{func.namespace}.{func.overloadpacket.__name__}"
         try:
             out = func(*args, **kwargs)
         except Exception:
@@ -79,11 +81,12 @@ class _Recorder(TorchDispatchMode):
             self.alive.append(tensor)
         return spec
 
-    def _record(self, aten: str, args: tuple, kwargs: dict, out: Any) -> None:
-        adapter = ADAPTERS.get(aten)
+    def _record(self, qualified: str, args: tuple, kwargs: dict, out: Any) -> None:
+        namespace, _, aten = qualified.partition(".")
+        adapter = ADAPTERS.get(aten) if namespace == "aten" else None
         if adapter is None:
             tensors = [a for a in tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)]
-            call = Canonical(f"aten.{aten}", tensors)
+            call = Canonical(qualified, tensors)
         else:
             call = adapter(args, kwargs)
         inputs = tuple(
@@ -172,8 +175,33 @@ def trace(
     """Trace ``model``'s forward on ``inputs`` (shapes or example tensors) into a Graph.
 
     ``real=False`` (the default) runs on meta copies of the weights; ``real=True`` runs the
-    module as it is, with real tensors (the fallback for data-dependent models).
+    module as it is, with real tensors (the fallback for data-dependent models). The trace
+    leaves ``torch.inference_mode`` if the caller is in it: under it, composite ops
+    (``linear``, ``conv2d``) reach the dispatcher undecomposed.
     """
+    _check_signature(model, len(inputs))
+    with torch.inference_mode(False):
+        return _trace(model, inputs, name=name, real=real)
+
+
+def _check_signature(model: nn.Module, count: int) -> None:
+    """The forward must accept ``count`` positional tensors and nothing else required."""
+    try:
+        signature = inspect.signature(model.forward)
+    except (TypeError, ValueError):  # a builtin or C++ forward: let the call decide
+        return
+    try:
+        signature.bind(*range(count))
+    except TypeError as exc:
+        plain = [p.replace(annotation=p.empty) for p in signature.parameters.values()]
+        signature = signature.replace(parameters=plain, return_annotation=signature.empty)
+        raise InputSpecError(
+            f"{type(model).__name__}.forward{signature}: {exc} (costcalc passes one tensor "
+            "per --input, positionally; wrap the model in a module to set other arguments)"
+        ) from None
+
+
+def _trace(model: nn.Module, inputs, *, name: str | None, real: bool) -> Graph:
     known: dict[int, TensorSpec] = {}
     recorder = _Recorder(known)
     device = "cpu" if real else "meta"
@@ -223,9 +251,8 @@ def _run(model: nn.Module, recorder: _Recorder, run: Callable[[], Any]) -> Any:
     except Exception as exc:
         where = recorder.failed_in or type(model).__name__
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise MetaExecutionError(
-            f"the forward of {where!r} failed at aten.{recorder.last_op or '?'}: {message}"
-        ) from exc
+        at = f"at {recorder.last_op}" if recorder.last_op else "before its first op"
+        raise MetaExecutionError(f"the forward of {where!r} failed {at}: {message}") from exc
     finally:
         pre.remove()
         post.remove()

@@ -437,7 +437,7 @@ def test_initializers_listed_as_graph_inputs_are_constants() -> None:
     assert res.shapes["y"] == (4, 6)
 
 
-def test_subgraphs_are_left_alone() -> None:
+def test_subgraphs_are_not_walked_but_their_inferred_shapes_are_kept() -> None:
     def branch(name: str) -> onnx.GraphProto:
         out = helper.make_tensor_value_info(f"{name}_out", TensorProto.FLOAT, None)
         relu = helper.make_node("Relu", ["a"], [f"{name}_out"])
@@ -453,7 +453,10 @@ def test_subgraphs_are_left_alone() -> None:
     model.graph.input.append(helper.make_tensor_value_info("cond", TensorProto.BOOL, []))
     res = resolve_shapes(model)
     assert res.shapes["y"] == (2, 3)
-    assert "b" in res.shapes and "t_out" not in res.shapes
+    assert "b" in res.shapes
+    # the branches are not walked, but the shapes onnx inferred inside them are kept
+    # (for costing each branch): Relu of the 2x3 tensor a
+    assert res.shapes["t_out"] == res.shapes["e_out"] == (2, 3)
 
 
 def test_old_opset_unsqueeze_axes_attribute() -> None:
