@@ -240,3 +240,9 @@ def test_gdc_against_global_average_pooling_on_a_hand_built_graph():
     )  # fmt: skip
     # GAP reads the 64*49*4 = 12,544 input bytes and writes 64*4 = 256
     assert pattern.dense_bytes == 12_800
+
+
+def test_a_1x1_depthwise_conv_is_no_depthwise_separable_block():
+    # depthwise 1x1 (a per-channel scale) then pointwise: there is no KxK conv it replaces
+    report = costcalc.analyze(ds_model(8, 16, 1, 5, between=False), baseline="dense")
+    assert [p.kind for p in report.patterns] == []

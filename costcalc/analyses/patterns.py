@@ -17,6 +17,7 @@ Each pass visits every node a bounded number of times: linear in the graph size.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 from typing import Any
 
 from costcalc.analyses.graph_walk import GraphIndex, conv_geometry, conv_kind
@@ -60,7 +61,8 @@ def find_patterns(graph: Graph) -> list[Pattern]:
         if geometry is None:
             continue
         kind = conv_kind(geometry)
-        if kind == "depthwise":
+        if kind == "depthwise" and prod(geometry["kernel"]) > 1:
+            # a 1x1 "depthwise" conv is a per-channel scale: no KxK conv for it to replace
             pattern = _depthwise_separable(index, i, geometry, se_inner, se_muls)
             if pattern is not None:
                 found.append(pattern)

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from costcalc.errors import InputSpecError
+
 ZOO_ALL = ("zoo:all", "zoo:*")
 NO_ONNX = "no .onnx files in folder"
 
@@ -55,8 +57,10 @@ def expand(specs: Iterable[str | Path]) -> list[AuditJob]:
                 AuditJob(os.path.join(given, rel), str((Path(given) / rel).resolve()))
                 for rel in found
             ]
-        else:  # a file (a missing or unreadable one fails in its own row)
+        elif Path(given).exists():  # a file (an unreadable or invalid one fails in its row)
             jobs.append(AuditJob(given, str(Path(given).resolve())))
+        else:  # a typo in a CI script must not pass as one failed row among many
+            raise InputSpecError(f"{given}: no such file or folder, and not a model spec")
     return jobs
 
 

@@ -6,8 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from costcalc.errors import OutputError
-from costcalc.output import write_text
+from costcalc.output import check_target, write_text
 
 
 @click.command()
@@ -56,13 +55,11 @@ def calibrate(output, base, threads, quick, runs, force) -> None:
       costcalc analyze model.onnx --hardware here.toml
       costcalc calibrate -o quick.toml --quick --threads 2
     """
-    from pathlib import Path
 
     from costcalc.calibration import calibrate as run_calibration
     from costcalc.calibration import summary
 
-    if Path(output).exists() and not force:  # before minutes of benchmarks, not after
-        raise OutputError(f"{output}: already exists (use --force to overwrite)")
+    check_target(output, force=force)  # before the benchmarks, not after
     err = Console(stderr=True)
     with err.status("benchmarking...") as status:
 

@@ -7,7 +7,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from costcalc.output import write_text
+from costcalc.output import check_target, write_text
 from costcalc.units import human_count
 
 FORMATS = ["table", "csv", "markdown", "json"]
@@ -40,6 +40,8 @@ def zoo(fmt, output, force) -> None:
     """  # fmt: skip
     from costcalc.zoo.audit import audit, to_markdown
 
+    if output is not None:
+        check_target(output, force=force)  # before analysing every zoo model, not after
     frame = audit()
     if fmt is None:
         suffix = (output or "").rsplit(".", 1)[-1].lower()
