@@ -41,13 +41,18 @@ class _Accumulator:
         self.stored = stored  # storage name -> the stored tensor itself
         self.seen_storage: set[str] = set()
         self.param_bytes = 0
+        self._bytes: dict[str, int] = {}
         self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.warnings: list[str] = []
 
     def nbytes(self, tensor: TensorSpec | None) -> int:
         if tensor is None or tensor.shape is None:
             return 0
-        return tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, self.dtype))
+        known = self._bytes.get(tensor.name)  # a tensor is read by every consumer
+        if known is None:
+            known = tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, self.dtype))
+            self._bytes[tensor.name] = known
+        return known
 
     def new_params(self, node: Node, spec: OpSpec | None) -> int:
         """Elements of weights first used by ``node`` (each stored tensor counts once)."""

@@ -239,13 +239,17 @@ def _bind_symbols(
                 dim.dim_value = dims[dim.dim_param]
 
 
+_DTYPE_NAMES = {
+    value: {"float": "float32", "double": "float64"}.get(name.lower(), name.lower())
+    for name, value in onnx.TensorProto.DataType.items()
+    if value
+}
+
+
 def dtype_name(elem_type: int) -> str:
-    """ONNX element type -> costcalc's dtype name ('float32', 'int64', 'bfloat16', ...)."""
-    try:
-        name = onnx.TensorProto.DataType.Name(elem_type).lower() if elem_type else "undefined"
-    except ValueError:  # not a type onnx defines (the structural check names the tensor)
-        return "undefined"
-    return {"float": "float32", "double": "float64"}.get(name, name)
+    """ONNX element type -> costcalc's dtype name ('float32', 'int64', 'bfloat16', ...);
+    'undefined' for 0 or a type onnx does not define (the structural check names it)."""
+    return _DTYPE_NAMES.get(elem_type, "undefined")
 
 
 def module_of(node_name: str) -> str | None:
@@ -342,9 +346,10 @@ class _GraphBuilder:
     def _spec(self, name: str, storage: str | None = None) -> TensorSpec:
         dims = self.resolved.shapes.get(name)
         shape = None
-        if dims is not None and all(isinstance(d, int) and d >= 0 for d in dims):
-            shape = tuple(dims)
-        return TensorSpec(name, shape, dtype_name(self.resolved.dtypes.get(name, 0)), storage)
+        if dims is not None and all(type(d) is int and d >= 0 for d in dims):
+            shape = dims if type(dims) is tuple else tuple(dims)
+        return TensorSpec(name, shape, _DTYPE_NAMES.get(self.resolved.dtypes.get(name, 0),
+                                                        "undefined"), storage)  # fmt: skip
 
     def _node(self, index: int, proto: onnx.NodeProto, prefix: str = "") -> Node:
         name = proto.name or (f"{prefix}/" if prefix else "") + f"{proto.op_type}_{index}"
@@ -352,17 +357,22 @@ class _GraphBuilder:
             proto.op_type if proto.domain in STANDARD_DOMAINS else f"{proto.domain}.{proto.op_type}"
         )
         attrs: dict = {}
+        has_graphs = False
         for a in proto.attribute:
             if a.type == onnx.AttributeProto.GRAPH:
                 attrs[a.name] = self._subgraph(a.g, f"{name}/{a.name}")
+                has_graphs = True
             elif a.type == onnx.AttributeProto.GRAPHS:
                 attrs[a.name] = tuple(
                     self._subgraph(g, f"{name}/{a.name}.{i}") for i, g in enumerate(a.graphs)
                 )
+                has_graphs = True
             else:
                 attrs[a.name] = onnx.helper.get_attribute_value(a)
-        inputs = tuple(self.tensors.get(i) or self._spec(i) if i else None for i in proto.input)
-        inputs += self._implicit_inputs(attrs, {i for i in proto.input if i})
+        tensors = self.tensors
+        inputs = tuple(tensors.get(i) or self._spec(i) if i else None for i in proto.input)
+        if has_graphs:
+            inputs += self._implicit_inputs(attrs, {i for i in proto.input if i})
         present = [t for t in inputs if t is not None]
         folded = bool(present) and all(t.is_const for t in present)
         if op == "Constant" or folded:

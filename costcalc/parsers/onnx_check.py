@@ -69,8 +69,18 @@ def _check_utf8(proto: onnx.ModelProto, source: str) -> None:
     stack: list[tuple[Message, str]] = [(proto, "model")]
     while stack:
         message, where = stack.pop()
-        if type(message) is onnx.NodeProto:  # most of a model: read its fields directly
+        bulk: tuple[str, ...] = ()
+        if type(message) is onnx.GraphProto:  # most of a model: nodes and initializers
+            for node in message.node:
+                _check_node_text(node, f"{where}.node", source, stack)
+            for tensor in message.initializer:
+                _check_tensor_text(tensor, f"{where}.initializer", source)
+            bulk = ("node", "initializer")
+        elif type(message) is onnx.NodeProto:
             _check_node_text(message, where, source, stack)
+            continue
+        elif type(message) is onnx.TensorProto:
+            _check_tensor_text(message, where, source)
             continue
         if type(message) is onnx.ValueInfoProto and message.type.HasField("tensor_type"):
             dims = message.type.tensor_type.shape.dim
@@ -81,6 +91,8 @@ def _check_utf8(proto: onnx.ModelProto, source: str) -> None:
                 )
             continue
         for descriptor, value in message.ListFields():
+            if descriptor.name in bulk:
+                continue
             if descriptor.type == _MESSAGE:
                 items = value if _is_repeated(descriptor) else [value]
                 stack.extend((item, f"{where}.{descriptor.name}") for item in items)
@@ -99,6 +111,18 @@ _NESTED_ATTRIBUTES = {
     onnx.AttributeProto.SPARSE_TENSORS, onnx.AttributeProto.TYPE_PROTO,
     onnx.AttributeProto.TYPE_PROTOS,
 }  # fmt: skip
+
+
+def _check_tensor_text(tensor: onnx.TensorProto, where: str, source: str) -> None:
+    """A tensor's few text fields (its data is bytes or numbers)."""
+    texts = [tensor.name, tensor.doc_string]
+    entries = [*tensor.external_data, *getattr(tensor, "metadata_props", ())]
+    texts += [t for e in entries for t in (e.key, e.value)]
+    if any(type(text) is not str for text in texts):
+        raise InvalidModelError(
+            f"{source}: a tensor in {where} has a name or field that is not valid UTF-8: a "
+            "corrupt file"
+        )
 
 
 def _check_node_text(node: onnx.NodeProto, where: str, source: str, stack: list) -> None:

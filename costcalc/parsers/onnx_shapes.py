@@ -217,14 +217,28 @@ def _incomplete(dims: Dims | None) -> bool:
     return dims is None or None in dims
 
 
+def _numel(t: onnx.TensorProto) -> int:
+    count = 1
+    for dim in t.dims:
+        count *= dim
+    return count
+
+
 def _is_large(t: onnx.TensorProto) -> bool:
-    return t.data_location == _T.EXTERNAL or _size(t.dims) > MAX_VALUE_ELEMENTS
+    return t.data_location == _T.EXTERNAL or _numel(t) > MAX_VALUE_ELEMENTS
 
 
 def _has_data(t: onnx.TensorProto) -> bool:
     """Small, stored inline, and not stripped."""
-    fields = (t.raw_data, t.int64_data, t.int32_data, t.float_data, t.double_data, t.uint64_data)
-    return not _is_large(t) and (_size(t.dims) == 0 or any(fields) or bool(t.string_data))
+    if t.data_location == _T.EXTERNAL:
+        return False
+    count = _numel(t)
+    if count > MAX_VALUE_ELEMENTS:
+        return False
+    if count == 0 or t.raw_data:
+        return True
+    fields = (t.int64_data, t.int32_data, t.float_data, t.double_data, t.uint64_data)
+    return any(fields) or bool(t.string_data)
 
 
 def _merge(old: Dims | None, new: Dims | None) -> Dims | None:
