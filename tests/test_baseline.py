@@ -246,3 +246,18 @@ def test_a_1x1_depthwise_conv_is_no_depthwise_separable_block():
     # depthwise 1x1 (a per-channel scale) then pointwise: there is no KxK conv it replaces
     report = costcalc.analyze(ds_model(8, 16, 1, 5, between=False), baseline="dense")
     assert [p.kind for p in report.patterns] == []
+
+
+def test_a_strided_pointwise_conv_ends_no_depthwise_separable_block():
+    # depthwise 3x3 at 8x8, then a 1x1 conv with stride 2 (a resampling, not the pair
+    # that factorises one 3x3 conv): no pattern, and the model's twin is only the
+    # depthwise conv's groups=1 version: 64*8*8*9 = 36,864 dense MACs for it
+    nodes = [
+        helper.make_node("Conv", ["x", "Wd"], ["d"], name="dw", group=8, pads=[1] * 4),
+        helper.make_node("Conv", ["d", "Wp"], ["y"], name="pw", strides=[2, 2]),
+    ]
+    inits = [weight("Wd", (8, 1, 3, 3)), weight("Wp", (16, 8, 1, 1))]
+    report = costcalc.analyze(model(nodes, {"x": (1, 8, 8, 8)}, ["y"], inits), baseline="dense")
+    assert report.patterns == []
+    # actual: dw 64*8*9 = 4,608 + pw 16*16*8 = 2,048; twin: 36,864 + 2,048 = 38,912
+    assert (report.totals.macs, report.totals.dense_macs) == (6_656, 38_912)

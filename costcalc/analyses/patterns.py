@@ -89,7 +89,10 @@ def _depthwise_separable(index, dw, geometry, se_inner, se_muls) -> Pattern | No
             return None
         candidate = index.nodes[nexts[0]]
         pw = conv_geometry(candidate)
-        if pw is not None and conv_kind(pw) in ("pointwise", "pointwise-group"):
+        # a strided or padded 1x1 conv resamples: the pair would not be the factorised
+        # KxK conv (its depthwise half would run at another resolution)
+        same_grid = pw is not None and pw["out_spatial"] == pw["in_spatial"]
+        if same_grid and conv_kind(pw) in ("pointwise", "pointwise-group"):
             members.append(nexts[0])
             attrs = {
                 "cin": geometry["cin"], "cout": pw["cout"], "kernel": list(geometry["kernel"]),
