@@ -23,3 +23,9 @@ class InvalidModelError(CostcalcError):
 
 class OutputError(CostcalcError):
     """An output file cannot be written (exists without --force, bad folder)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

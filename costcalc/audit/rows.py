@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from costcalc.audit.jobs import AuditJob, AuditOptions
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, first_line
 
 COLUMNS = [
     "model", "source", "status", "inputs", "params", "macs", "flops", "param_bytes",
@@ -49,9 +49,8 @@ def run_job(job: AuditJob, options: AuditOptions) -> Row:
 
 def one_line(exc: BaseException) -> str:
     """The first line of the error (with its type unless it is a CostcalcError)."""
-    text = str(exc).strip()
-    message = text.splitlines()[0] if text else type(exc).__name__
-    if text and not isinstance(exc, CostcalcError):
+    message = first_line(exc)
+    if str(exc).strip() and not isinstance(exc, CostcalcError):
         message = f"{type(exc).__name__}: {message}"
     return message if len(message) <= MAX_REASON else message[: MAX_REASON - 1] + "…"
 

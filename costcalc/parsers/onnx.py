@@ -30,7 +30,7 @@ from pathlib import Path
 import onnx
 from google.protobuf.message import DecodeError
 
-from costcalc.errors import InputSpecError, ModelLoadError, ShapeError
+from costcalc.errors import InputSpecError, ModelLoadError, ShapeError, first_line
 from costcalc.inputs import InputsArg, normalise_dims, normalise_inputs
 from costcalc.ir import Graph, Node, Shape, TensorSpec
 from costcalc.parsers.onnx_check import STANDARD_DOMAINS, check_model
@@ -79,7 +79,7 @@ def load_model(path: Path) -> onnx.ModelProto:
         what = sniff(path)
         if what is not None:
             raise ModelLoadError(f"{path}: not a valid ONNX model: it is {what}") from exc
-        raise ModelLoadError(f"{path}: not a valid ONNX model ({_first_line(exc)})") from exc
+        raise ModelLoadError(f"{path}: not a valid ONNX model ({first_line(exc)})") from exc
     except OSError as exc:
         raise ModelLoadError(f"{path}: cannot read ({exc.strerror or exc})") from exc
     if not proto.HasField("graph"):
@@ -122,11 +122,6 @@ def sniff(path: Path) -> str | None:
     decoded = head.decode("utf-8", "replace")  # a cut at 512 bytes may split one character
     printable = all(c.isprintable() or c in "\t\r\n" for c in decoded.rstrip("\ufffd"))
     return "a text file" if printable and decoded.strip() else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def external_data_warnings(proto: onnx.ModelProto, folder: Path | None) -> list[str]:

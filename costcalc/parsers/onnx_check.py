@@ -29,7 +29,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from onnx import checker
 
-from costcalc.errors import InvalidModelError, ModelLoadError
+from costcalc.errors import InvalidModelError, ModelLoadError, first_line
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 _CHECKED_DOMAINS = (*STANDARD_DOMAINS, "ai.onnx.ml")
@@ -244,7 +244,7 @@ def _check_node(
         else:
             checker.check_node(node, context)
     except (checker.ValidationError, onnx.defs.SchemaError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise InvalidModelError(
             f"{_scope(where)}{_node_label(node, index)} is invalid for opset "
             f"{opsets[domain]} of {domain or 'ai.onnx'}: {reason}"

@@ -24,7 +24,7 @@ from torch.nn.modules import module as module_hooks
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
 
-from costcalc.errors import CostcalcError, InputSpecError
+from costcalc.errors import CostcalcError, InputSpecError, first_line
 from costcalc.ir import Graph, Node, TensorSpec
 from costcalc.parsers.aten import ADAPTERS, Canonical
 
@@ -250,7 +250,7 @@ def _run(model: nn.Module, recorder: _Recorder, run: Callable[[], Any]) -> Any:
         raise
     except Exception as exc:
         where = recorder.failed_in or type(model).__name__
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         at = f"at {recorder.last_op}" if recorder.last_op else "before its first op"
         raise MetaExecutionError(f"the forward of {where!r} failed {at}: {message}") from exc
     finally:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from costcalc.errors import InputSpecError, ModelLoadError
+from costcalc.errors import InputSpecError, ModelLoadError, first_line
 from costcalc.ir import Graph
 from costcalc.specs import TorchSource, build
 
@@ -64,7 +64,7 @@ def _build_on_meta(source: TorchSource) -> tuple[Any, list[str]]:
     except ModelLoadError:
         raise
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         warning = f"{source.name} cannot be built on the meta device ({first}); built on the CPU"
         try:
             return build(source, "cpu"), [warning]

@@ -28,7 +28,7 @@ from typing import Any
 
 import onnx
 
-from costcalc.errors import InputSpecError, ModelLoadError
+from costcalc.errors import InputSpecError, ModelLoadError, first_line
 
 STANDARD_DOMAINS = ("", "ai.onnx")
 
@@ -107,7 +107,7 @@ def export_torch(
                 input_names=names,
             )  # fmt: skip
     except Exception as exc:  # the exporter's errors are many and varied
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ModelLoadError(f"{label}: torch.onnx.export failed ({first})") from exc
     finally:
         module.train(was_training)  # the caller's module as it was

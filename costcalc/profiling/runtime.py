@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 
-from costcalc.errors import CostcalcError, ModelLoadError
+from costcalc.errors import CostcalcError, ModelLoadError, first_line
 
 KERNEL_SUFFIX = "_kernel_time"
 MAX_PROTO_BYTES = 1_800_000_000  # protobuf's 2 GB limit, with room to spare
@@ -177,7 +177,7 @@ def _session(ort, model: bytes | str, options):
     try:
         return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise ModelLoadError(f"onnxruntime cannot load the model: {_first_line(exc)}") from exc
+        raise ModelLoadError(f"onnxruntime cannot load the model: {first_line(exc)}") from exc
 
 
 def _run(session, feeds: dict, count: int) -> list[float]:
@@ -189,7 +189,7 @@ def _run(session, feeds: dict, count: int) -> list[float]:
             session.run(None, feeds)
             walls.append((time.perf_counter() - start) * 1e6)
     except Exception as exc:
-        raise CostcalcError(f"onnxruntime failed to run the model: {_first_line(exc)}") from exc
+        raise CostcalcError(f"onnxruntime failed to run the model: {first_line(exc)}") from exc
     return walls
 
 
@@ -228,8 +228,3 @@ def parse_trace(events: list[dict], warmup: int) -> list[Kernel]:
     ]
     kernels.sort(key=lambda k: offset[k.name])
     return kernels
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

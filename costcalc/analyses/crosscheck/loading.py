@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from costcalc.analyses.crosscheck.errors import CrossCheckError, first_line
-from costcalc.errors import CostcalcError, InputSpecError
+from costcalc.analyses.crosscheck.errors import CrossCheckError
+from costcalc.errors import CostcalcError, InputSpecError, first_line
 
 
 def load(model: Any, inputs: Sequence[Any] | None) -> tuple[Any, str, list[tuple[int, ...]]]:

@@ -10,9 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from costcalc.analyses.crosscheck.errors import CrossCheckError, first_line
+from costcalc.analyses.crosscheck.errors import CrossCheckError
 from costcalc.analyses.crosscheck.op_names import mac_family, op_name
-from costcalc.errors import CostcalcError
+from costcalc.errors import CostcalcError, first_line
 
 Cumulative = dict[str, Counter[str]]
 
