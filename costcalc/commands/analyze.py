@@ -6,6 +6,7 @@ import click
 from rich.console import Console
 
 from costcalc.api import analyze as analyze_model
+from costcalc.commands.options import output_options
 from costcalc.output import write_text
 from costcalc.renderers import RENDERERS, console, format_for, render
 
@@ -67,21 +68,7 @@ from costcalc.renderers import RENDERERS, console, format_for, render
     default=None,
     help="With --by module: how many levels of the module path to keep.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(RENDERERS)),
-    default=None,
-    help="Output format (default: from the -o extension, else table).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the report to FILE (atomically; never over an existing file).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@output_options(sorted(RENDERERS), "the report")
 @click.option("--all", "show_all", is_flag=True, help="Also show free and constant-folded nodes.")
 def analyze(
     model,

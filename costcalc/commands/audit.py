@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from costcalc import audit as batch
+from costcalc.commands.options import output_options
 from costcalc.errors import OutputError
 from costcalc.output import write_text
 
@@ -48,21 +49,11 @@ EXIT_FAILED_ROWS = 1
     show_default=True,
     help="Seconds allowed per model (0: no limit); a model past it is marked failed.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(batch.FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension .csv/.json/.md, else table).",
+@output_options(
+    batch.FORMATS,
+    "the summary",
+    format_help="Output format (default: from the -o extension .csv/.json/.md, else table).",
 )
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the summary to FILE (atomically; never over an existing file).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
 @click.option("--strict", is_flag=True, help="Exit 1 when any model failed.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 def audit(models, inputs, dims, dtype, jobs, timeout, fmt, output, force, strict, quiet):

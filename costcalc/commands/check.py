@@ -21,6 +21,7 @@ from costcalc.budget.render import (
     summary,
 )
 from costcalc.budget.render_ci import append_step_summary, render_github, render_junit
+from costcalc.commands.options import output_options
 from costcalc.output import write_text
 
 FORMATS = ("table", "json", "markdown", "html", "github", "junit")
@@ -59,21 +60,7 @@ RENDERERS = {
     "--dim", "dims", multiple=True, metavar="SYMBOL=SIZE", help="Bind a symbolic dimension."
 )
 @click.option("--dtype", default=None, metavar="TYPE", help="Count bytes at this type (fp16...).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, else table).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the results to FILE (atomically; never over an existing file).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@output_options(FORMATS, "the results")
 @click.pass_context
 def check(ctx, model, budget_file, inputs, dims, dtype, fmt, output, force) -> None:
     """Check MODEL against a cost budget: exit 0 within it, 1 over it, 2 bad input.

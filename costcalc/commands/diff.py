@@ -13,6 +13,7 @@ from rich.text import Text
 
 from costcalc.analyses.diff import METRICS, LayerDiff, ReportDiff, Side, TotalDiff, is_report_path
 from costcalc.analyses.diff import diff as diff_models
+from costcalc.commands.options import output_options
 from costcalc.errors import InputSpecError
 from costcalc.output import write_text
 from costcalc.renderers.tables import html_document, html_table, markdown_table
@@ -336,21 +337,7 @@ def format_for(path: str | None, requested: str | None) -> str:
     default=None,
     help="Analyse the models with their dense baseline (compares dense totals too).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, else table).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write the diff to FILE (atomically; never over an existing file).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@output_options(FORMATS, "the diff")
 @click.option(
     "--all",
     "show_all",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from rich.console import Console
 
+from costcalc.commands.options import output_options
 from costcalc.output import write_text
 
 
@@ -54,21 +55,7 @@ from costcalc.output import write_text
     show_default=True,
     help="Table: show the N slowest layers (0: all).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default=None,
-    help="Output format (default: from the -o extension, else table).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write to FILE (atomically; never over an existing file).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@output_options(["table", "json", "csv"])
 def profile(
     model, inputs, dims, hardware, runs, warmup, threads, optimized, top, fmt, output, force
 ) -> None:

@@ -7,6 +7,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from costcalc.commands.options import output_options
 from costcalc.output import check_target, write_text
 from costcalc.units import human_count
 
@@ -14,21 +15,7 @@ FORMATS = ["table", "csv", "markdown", "json"]
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, else table).",
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Write to FILE (atomically; never over an existing file without --force).",
-)
-@click.option("--force", is_flag=True, help="Allow -o to replace an existing file.")
+@output_options(FORMATS)
 def zoo(fmt, output, force) -> None:
     """The built-in architectures, analysed, beside their papers' figures.
 
