@@ -9,6 +9,7 @@ from typing import Any
 from costcalc.analyses.memory import apply_memory
 from costcalc.calculator import calculate
 from costcalc.errors import InputSpecError, ModelLoadError
+from costcalc.gc_pause import paused_gc
 from costcalc.inputs import InputsArg
 from costcalc.ir import Graph
 from costcalc.report import Report
@@ -100,17 +101,18 @@ def analyze(
     if baseline not in (None, "dense"):
         raise InputSpecError(f"--baseline {baseline!r}: the only baseline is 'dense'")
     element_type = resolve_dtype(dtype)
-    graph = load_graph(model, inputs, dims)
-    report = calculate(graph, dtype=element_type)
-    apply_memory(report, graph, training=training, optimizer=optimizer)
-    if baseline == "dense":
-        from costcalc.analyses.baseline import apply_dense_baseline
+    with paused_gc():
+        graph = load_graph(model, inputs, dims)
+        report = calculate(graph, dtype=element_type)
+        apply_memory(report, graph, training=training, optimizer=optimizer)
+        if baseline == "dense":
+            from costcalc.analyses.baseline import apply_dense_baseline
 
-        apply_dense_baseline(report, graph)
-    if hardware is not None:
-        from costcalc.analyses.roofline import apply_roofline
-        from costcalc.hardware import Hardware, load_hardware
+            apply_dense_baseline(report, graph)
+        if hardware is not None:
+            from costcalc.analyses.roofline import apply_roofline
+            from costcalc.hardware import Hardware, load_hardware
 
-        profile = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
-        apply_roofline(report, graph, profile)
+            profile = hardware if isinstance(hardware, Hardware) else load_hardware(hardware)
+            apply_roofline(report, graph, profile)
     return report

@@ -30,41 +30,73 @@ from costcalc.ops import REGISTRY, OpKind, OpSpec, Registry
 from costcalc.ops.categories import category
 from costcalc.ops.common import FormulaError
 from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
-from costcalc.units import FLOATING, analysed_dtype, tensor_bytes, total_flops
+from costcalc.units import DTYPE_BITS, FLOATING, analysed_dtype, total_flops
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
+_KIND_NAMES = {kind: kind.value for kind in OpKind}
 
 
 class _Accumulator:
-    def __init__(self, dtype: str | None, stored: dict[str, TensorSpec]) -> None:
+    def __init__(self, dtype: str | None, graph: Graph) -> None:
         self.dtype = dtype
-        self.stored = stored  # storage name -> the stored tensor itself
+        self.graph = graph
+        self._stored: dict[str, TensorSpec] | None = None
         self.seen_storage: set[str] = set()
         self.param_bytes = 0
         self._bytes: dict[str, int] = {}
+        # bits per element at the analysed type (floating types take the override)
+        self._bits = {name: DTYPE_BITS[analysed_dtype(name, dtype)] for name in DTYPE_BITS}
         self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.warnings: list[str] = []
 
     def nbytes(self, tensor: TensorSpec | None) -> int:
-        if tensor is None or tensor.shape is None:
+        """Bytes of ``tensor`` at the analysed type (sub-byte types packed); 0 if unknown."""
+        if tensor is None:
             return 0
         known = self._bytes.get(tensor.name)  # a tensor is read by every consumer
         if known is None:
-            known = tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, self.dtype))
+            numel = tensor.numel
+            if numel is None:
+                return 0
+            known = (numel * self._bits.get(tensor.dtype, 32) + 7) // 8
             self._bytes[tensor.name] = known
         return known
+
+    def total_bytes(self, tensors: tuple[TensorSpec | None, ...]) -> int:
+        """``nbytes`` summed (inlined: it runs for every tensor of every node)."""
+        cache, bits, total = self._bytes, self._bits, 0
+        for tensor in tensors:
+            if tensor is None:
+                continue
+            known = cache.get(tensor.name)
+            if known is None:
+                numel = tensor.numel
+                if numel is None:
+                    continue
+                known = cache[tensor.name] = (numel * bits.get(tensor.dtype, 32) + 7) // 8
+            total += known
+        return total
 
     def new_params(self, node: Node, spec: OpSpec | None) -> int:
         """Elements of weights first used by ``node`` (each stored tensor counts once)."""
         count = 0
         for slot, tensor in enumerate(node.inputs):
-            if tensor is None or not tensor.is_const or tensor.storage in self.seen_storage:
+            if tensor is None or tensor.storage is None or tensor.storage in self.seen_storage:
                 continue
             if self._is_weight(tensor, slot, spec):
                 self.seen_storage.add(tensor.storage)
                 count += tensor.numel or 0
-                self.param_bytes += self.nbytes(self.stored.get(tensor.storage, tensor))
+                self.param_bytes += self.nbytes(self.stored_form(tensor))
         return count
+
+    def stored_form(self, tensor: TensorSpec) -> TensorSpec:
+        """The stored tensor ``tensor`` derives from (itself, unless it is a transform of
+        stored weights, such as Transpose(W) or a dequantized int8 tensor)."""
+        if tensor.storage == tensor.name:
+            return tensor
+        if self._stored is None:  # derived weights are rare: the graph is scanned then
+            self._stored = _stored_tensors(self.graph)
+        return self._stored.get(tensor.storage, tensor)
 
     @staticmethod
     def _is_weight(tensor: TensorSpec, slot: int, spec: OpSpec | None) -> bool:
@@ -80,7 +112,7 @@ class _Accumulator:
 
 def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGISTRY) -> Report:
     """Cost every node of ``graph``; ``dtype`` re-types floating tensors for byte counts."""
-    acc = _Accumulator(dtype, _stored_tensors(graph))
+    acc = _Accumulator(dtype, graph)
     rows = [_row(node, registry, acc) for node in graph.nodes]
     activation_bytes = sum(acc.nbytes(t) for t in graph.inputs) + sum(
         r.write_bytes or 0 for r in rows if r.kind in ("compute", "movement")
@@ -143,24 +175,22 @@ def _only_known_weights(node: Node) -> bool:
     return all(t.trainable is not None for t in node.inputs if t is not None and t.is_const)
 
 
-def _shapes(tensors) -> list[list[int] | None]:
-    return [list(t.shape) if t.shape is not None else None for t in tensors if t is not None]
+def _shapes(tensors: tuple[TensorSpec | None, ...]) -> list[list[int] | None]:
+    return [None if t.shape is None else list(t.shape) for t in tensors if t is not None]
 
 
 def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
     spec = registry.get(node.op)
-    row = LayerRow(
-        name=node.name, op=node.op, kind="", module=node.module,
-        inputs=_shapes(node.inputs), outputs=_shapes(node.outputs),
-        params=0, macs=0, flops=0, read_bytes=0, write_bytes=0,
-        category=category(node, spec),
-    )  # fmt: skip
+    ins, outs = node.inputs, node.outputs
+    in_shapes, out_shapes = _shapes(ins), _shapes(outs)
+    row = LayerRow(node.name, node.op, "", node.module, in_shapes, out_shapes, 0, 0, 0, 0, 0,
+                   category=category(node, spec))  # fmt: skip
     if node.folded or (spec is not None and spec.kind is OpKind.FREE):
         row.kind = "folded" if node.folded else "free"
         return row
     if node.op in CONTROL_FLOW and _subgraphs(node):
         return _control_row(node, row, registry, acc)
-    shapes_known = all(t.shape is not None for t in (*node.inputs, *node.outputs) if t is not None)
+    shapes_known = None not in in_shapes and None not in out_shapes
     if spec is None or not shapes_known:
         reason = "no cost formula" if spec is None else "shape unknown"
         acc.unsupported[(node.op, reason)].append(node.name)
@@ -169,29 +199,25 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         # parameters the frontend knows are counted; for ONNX an unknown op's roles are not
         known_params = acc.new_params(node, None)
         row.params = known_params or (0 if _only_known_weights(node) else None)
-        row.read_bytes = sum(acc.nbytes(t) for t in node.inputs) if shapes_known else None
-        row.write_bytes = sum(acc.nbytes(t) for t in node.outputs) if shapes_known else None
+        row.read_bytes = acc.total_bytes(ins) if shapes_known else None
+        row.write_bytes = acc.total_bytes(outs) if shapes_known else None
         return row
     try:
         work = spec.formula(node)
     except FormulaError as exc:
         raise InvalidModelError(str(exc)) from exc
-    row.kind = spec.kind.value
+    row.kind = _KIND_NAMES[spec.kind]
     row.params = acc.new_params(node, spec)
-    row.macs = work.macs
-    row.flops = total_flops(work.macs, work.other_flops)
-    row.write_bytes = sum(acc.nbytes(t) for t in node.outputs)
+    row.macs = macs = work.macs
+    row.flops = flops = total_flops(macs, work.other_flops)
+    row.write_bytes = written = acc.total_bytes(outs)
+    data = ins if spec.data_slots is None else ins[: spec.data_slots]
     if spec.reads_selection:  # input 0 is read only where selected: as much as is written
-        others = node.inputs[1:]
-        row.read_bytes = row.write_bytes + sum(
-            acc.nbytes(t) for slot, t in enumerate(others, start=1) if spec.is_data_slot(slot)
-        )
+        row.read_bytes = written + acc.total_bytes(data[1:])
     else:
-        row.read_bytes = sum(
-            acc.nbytes(t) for slot, t in enumerate(node.inputs) if spec.is_data_slot(slot)
-        )
-    moved = row.read_bytes + row.write_bytes
-    row.intensity = round(row.flops / moved, 4) if moved else None
+        row.read_bytes = acc.total_bytes(data)
+    moved = row.read_bytes + written
+    row.intensity = round(flops / moved, 4) if moved else None
     return row
 
 

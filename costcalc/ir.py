@@ -30,14 +30,15 @@ class TensorSpec:
     # True for a trainable parameter, False for a buffer or constant, None when the
     # frontend cannot tell (ONNX): the op's weight slots decide then
     trainable: bool | None = None
+    # elements (None when the shape is unknown): computed once, read by every consumer
+    numel: int | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "numel", None if self.shape is None else prod(self.shape))
 
     @property
     def is_const(self) -> bool:
         return self.storage is not None
-
-    @property
-    def numel(self) -> int | None:
-        return None if self.shape is None else prod(self.shape)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
+from costcalc.gc_pause import paused_gc
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -123,11 +125,16 @@ class Report:
         return self.totals.lower_bound
 
     def to_dict(self) -> dict[str, Any]:
+        data = self._head_dict()
+        data["layers"] = [_row_dict(row) for row in self.layers]
+        return {key: data[key] for key in _REPORT_KEYS}
+
+    def _head_dict(self) -> dict[str, Any]:
+        """Everything but the layers."""
         return {
             "schema": SCHEMA,
             "model": asdict(self.model),
             "totals": asdict(self.totals),
-            "layers": [_row_dict(row) for row in self.layers],
             "unsupported": [asdict(u) for u in self.unsupported],
             "warnings": list(self.warnings),
             "uncalled_modules": list(self.uncalled_modules),
@@ -135,17 +142,16 @@ class Report:
         }
 
     def to_json(self, indent: int | None = 2) -> str:
-        """The report as JSON; with ``indent``, one layer per line (json's C encoder
-        writes those; an indented document of a million layers would take minutes)."""
-        data = self.to_dict()
-        if indent is None:
-            return json.dumps(data)
-        layers = data.pop("layers")
-        head = json.dumps(data, indent=indent)
-        pad = " " * indent
-        rows = f",\n{pad}{pad}".join(json.dumps(row) for row in layers)
-        body = f"[\n{pad}{pad}{rows}\n{pad}]" if layers else "[]"
-        return f'{head[:-2]},\n{pad}"layers": {body}\n}}'
+        """The report as JSON; with ``indent``, one layer per line (an indented document
+        of a million layers would take minutes)."""
+        with paused_gc():
+            if indent is None:
+                return json.dumps(self.to_dict())
+            head = json.dumps(self._head_dict(), indent=indent)
+            pad = " " * indent
+            rows = f",\n{pad}{pad}".join(_layer_lines(self.layers))
+            body = f"[\n{pad}{pad}{rows}\n{pad}]" if self.layers else "[]"
+            return f'{head[:-2]},\n{pad}"layers": {body}\n}}'
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
@@ -208,6 +214,26 @@ def module_prefix(module: str | None, depth: int | None = None) -> str:
 
 
 _LAYER_FIELDS = tuple(f.name for f in fields(LayerRow))
+
+
+_REPORT_KEYS = (
+    "schema", "model", "totals", "layers", "unsupported", "warnings", "uncalled_modules",
+    "patterns",
+)  # fmt: skip
+
+
+def _layer_lines(layers: list[LayerRow]) -> list[str]:
+    """Each layer as one line of JSON (orjson writes a dataclass in its field order, ten
+    times faster than json; json takes a row with an integer past 64 bits)."""
+    import orjson
+
+    lines = []
+    for row in layers:
+        try:
+            lines.append(orjson.dumps(row).decode())
+        except orjson.JSONEncodeError:
+            lines.append(json.dumps(_row_dict(row), separators=(",", ":")))
+    return lines
 
 
 def _row_dict(row: LayerRow) -> dict[str, Any]:

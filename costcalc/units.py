@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 
 # Bits per element of every ONNX/torch element type costcalc knows.
@@ -40,8 +39,9 @@ def total_flops(macs: int, other_flops: int) -> int:
 
 
 def tensor_bytes(numel: int, dtype: str) -> int:
-    """Bytes of ``numel`` elements stored densely, sub-byte types packed."""
-    return math.ceil(numel * DTYPE_BITS.get(dtype, 32) / 8)
+    """Bytes of ``numel`` elements stored densely, sub-byte types packed (exact integers:
+    a float would round counts past 2**53)."""
+    return (numel * DTYPE_BITS.get(dtype, 32) + 7) // 8
 
 
 def analysed_dtype(dtype: str, override: str | None) -> str:

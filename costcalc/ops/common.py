@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from math import prod
+
 from costcalc.ir import Node, Shape, TensorSpec
 
 
@@ -21,11 +23,7 @@ def out_shape(node: Node, index: int = 0) -> Shape:
     return shape_of(node.outputs[index] if index < len(node.outputs) else None, "output", node)
 
 
-def numel(shape: Shape) -> int:
-    result = 1
-    for dim in shape:
-        result *= dim
-    return result
+numel = prod  # elements of a shape: 1 for a scalar's ()
 
 
 def out_numel(node: Node) -> int:

@@ -55,7 +55,7 @@ def parse_onnx(
     check_model(proto, source)
     warnings = external_data_warnings(proto, folder)
     apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims))
-    resolved = resolve_shapes(proto)
+    resolved = resolve_shapes(proto, in_place=True)  # proto is our own copy
     return _GraphBuilder(proto, resolved).build(source, tuple(warnings))
 
 
@@ -265,6 +265,18 @@ def module_of(node_name: str) -> str | None:
     return ".".join(segments) or None
 
 
+_A = onnx.AttributeProto
+_GRAPH, _GRAPHS = _A.GRAPH, _A.GRAPHS
+# the common attribute types decoded directly, as onnx.helper.get_attribute_value does
+_PLAIN_ATTRIBUTES = {
+    _A.INT: lambda a: a.i,
+    _A.INTS: lambda a: list(a.ints),
+    _A.FLOAT: lambda a: a.f,
+    _A.FLOATS: lambda a: list(a.floats),
+    _A.STRING: lambda a: a.s,
+}
+
+
 class _GraphBuilder:
     """Turns the resolved ModelProto into IR, one pass over the nodes.
 
@@ -301,10 +313,11 @@ class _GraphBuilder:
         return Graph(graph.name or source, nodes, inputs, outputs, source, warnings)
 
     def _initializers(self, graph: onnx.GraphProto) -> None:
+        tensors, names = self.tensors, _DTYPE_NAMES
         for init in graph.initializer:
-            self.tensors[init.name] = TensorSpec(
-                init.name, tuple(init.dims), dtype_name(init.data_type), storage=init.name
-            )
+            name = init.name
+            dtype = names.get(init.data_type, "undefined")
+            tensors[name] = TensorSpec(name, tuple(init.dims), dtype, name)
 
     def _subgraph(self, graph: onnx.GraphProto, prefix: str) -> Graph:
         """An If branch or a Loop/Scan body as IR, the enclosing scope visible."""
@@ -341,8 +354,11 @@ class _GraphBuilder:
     def _spec(self, name: str, storage: str | None = None) -> TensorSpec:
         dims = self.resolved.shapes.get(name)
         shape = None
-        if dims is not None and all(type(d) is int and d >= 0 for d in dims):
-            shape = dims if type(dims) is tuple else tuple(dims)
+        if dims is not None:
+            try:  # a symbol (str) or an unknown dim (None) does not compare with 0
+                shape = tuple(dims) if not dims or min(dims) >= 0 else None
+            except TypeError:
+                shape = None
         return TensorSpec(name, shape, _DTYPE_NAMES.get(self.resolved.dtypes.get(name, 0),
                                                         "undefined"), storage)  # fmt: skip
 
@@ -354,34 +370,43 @@ class _GraphBuilder:
         attrs: dict = {}
         has_graphs = False
         for a in proto.attribute:
-            if a.type == onnx.AttributeProto.GRAPH:
+            kind = a.type
+            if kind in _PLAIN_ATTRIBUTES:
+                attrs[a.name] = _PLAIN_ATTRIBUTES[kind](a)
+            elif kind == _GRAPH:
                 attrs[a.name] = self._subgraph(a.g, f"{name}/{a.name}")
                 has_graphs = True
-            elif a.type == onnx.AttributeProto.GRAPHS:
+            elif kind == _GRAPHS:
                 attrs[a.name] = tuple(
                     self._subgraph(g, f"{name}/{a.name}.{i}") for i, g in enumerate(a.graphs)
                 )
                 has_graphs = True
             else:
                 attrs[a.name] = onnx.helper.get_attribute_value(a)
-        tensors = self.tensors
-        inputs = tuple(tensors.get(i) or self._spec(i) if i else None for i in proto.input)
+        tensors, spec = self.tensors, self._spec
+        inputs = tuple([tensors.get(i) or spec(i) if i else None for i in proto.input])
         if has_graphs:
             inputs += self._implicit_inputs(attrs, {i for i in proto.input if i})
-        present = [t for t in inputs if t is not None]
-        folded = bool(present) and all(t.is_const for t in present)
+        folded = False
+        for t in inputs:
+            if t is not None:
+                if t.storage is None:
+                    folded = False
+                    break
+                folded = True
         if op == "Constant" or folded:
-            outputs = tuple(
-                self._spec(o, self._folded_storage(o, op, inputs)) for o in proto.output
-            )
+            outputs = tuple([spec(o, self._folded_storage(o, op, inputs)) for o in proto.output])
         else:  # a Shape's output, say, is a known value though its input is not
             known = self.resolved.values
-            outputs = tuple(self._spec(o, o if o in known else None) for o in proto.output)
+            outputs = tuple([spec(o, o if o in known else None) for o in proto.output])
         if op in CONTROL_FLOW and proto.domain in STANDARD_DOMAINS:
             attrs.update(self._control_facts(op, proto, attrs, inputs))
-        self._check_shapes(name, op, proto, inputs, outputs)
         for out in outputs:
-            self.tensors[out.name] = out
+            if out.shape is None:
+                self._check_shapes(name, op, proto, inputs, outputs)
+                break
+        for out in outputs:
+            tensors[out.name] = out
         return Node(name, op, inputs, outputs, attrs, proto.domain, module_of(name), folded)
 
     def _implicit_inputs(self, attrs: dict, explicit: set[str]) -> tuple[TensorSpec, ...]:

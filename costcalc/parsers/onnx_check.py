@@ -43,7 +43,7 @@ def check_model(proto: onnx.ModelProto, source: str) -> None:
     """
     if not proto.HasField("graph"):
         raise ModelLoadError(f"{source}: not an ONNX model (no graph in the file)")
-    _check_utf8(proto, source)
+    _check_utf8(proto, "model", source)
     opsets = {(o.domain or ""): o.version for o in proto.opset_import}
     if "ai.onnx" in opsets:
         opsets.setdefault("", opsets["ai.onnx"])
@@ -55,7 +55,7 @@ def check_model(proto: onnx.ModelProto, source: str) -> None:
     context = checker.C.CheckerContext()
     context.ir_version = proto.ir_version or onnx.IR_VERSION
     context.opset_imports = opsets
-    _check_graph(proto.graph, opsets, context, outer=set(), where="")
+    _check_graph(proto.graph, opsets, context, outer=set(), where="", source=source)
 
 
 _ELEMENT_TYPES = set(onnx.TensorProto.DataType.values())
@@ -63,26 +63,19 @@ _STRING = FieldDescriptor.TYPE_STRING
 _MESSAGE = FieldDescriptor.TYPE_MESSAGE
 
 
-def _check_utf8(proto: onnx.ModelProto, source: str) -> None:
-    """Every text field of the model is text: protobuf hands back ``bytes`` for a string
-    field that is not valid UTF-8 (a corrupt file), which nothing downstream expects."""
-    stack: list[tuple[Message, str]] = [(proto, "model")]
+def _check_utf8(message: Message, where: str, source: str) -> None:
+    """Every text field of ``message`` is text: protobuf hands back ``bytes`` for a string
+    field that is not valid UTF-8 (a corrupt file), which nothing downstream expects.
+    The nodes and initializers of a graph are left to ``_check_graph`` (most of a model,
+    read there anyway)."""
+    stack: list[tuple[Message, str]] = [(message, where)]
     while stack:
         message, where = stack.pop()
-        bulk: tuple[str, ...] = ()
-        if type(message) is onnx.GraphProto:  # most of a model: nodes and initializers
-            for node in message.node:
-                _check_node_text(node, f"{where}.node", source, stack)
-            for tensor in message.initializer:
-                _check_tensor_text(tensor, f"{where}.initializer", source)
-            bulk = ("node", "initializer")
-        elif type(message) is onnx.NodeProto:
-            _check_node_text(message, where, source, stack)
-            continue
-        elif type(message) is onnx.TensorProto:
+        kind = type(message)
+        if kind is onnx.TensorProto:
             _check_tensor_text(message, where, source)
             continue
-        if type(message) is onnx.ValueInfoProto and message.type.HasField("tensor_type"):
+        if kind is onnx.ValueInfoProto and message.type.HasField("tensor_type"):
             dims = message.type.tensor_type.shape.dim
             if type(message.name) is not str or any(type(d.dim_param) is not str for d in dims):
                 raise InvalidModelError(
@@ -90,6 +83,7 @@ def _check_utf8(proto: onnx.ModelProto, source: str) -> None:
                     "not valid UTF-8: a corrupt file"
                 )
             continue
+        bulk = ("node", "initializer") if kind is onnx.GraphProto else ()
         for descriptor, value in message.ListFields():
             if descriptor.name in bulk:
                 continue
@@ -116,26 +110,36 @@ _NESTED_ATTRIBUTES = {
 def _check_tensor_text(tensor: onnx.TensorProto, where: str, source: str) -> None:
     """A tensor's few text fields (its data is bytes or numbers)."""
     texts = [tensor.name, tensor.doc_string]
-    entries = [*tensor.external_data, *getattr(tensor, "metadata_props", ())]
-    texts += [t for e in entries for t in (e.key, e.value)]
-    if any(type(text) is not str for text in texts):
+    if tensor.external_data or tensor.metadata_props:
+        entries = [*tensor.external_data, *tensor.metadata_props]
+        texts += [t for e in entries for t in (e.key, e.value)]
+    if not _all_text(texts):
         raise InvalidModelError(
             f"{source}: a tensor in {where} has a name or field that is not valid UTF-8: a "
             "corrupt file"
         )
 
 
-def _check_node_text(node: onnx.NodeProto, where: str, source: str, stack: list) -> None:
-    """The fields of a node costcalc reads in Python (the rest only travel in C++ copies)."""
+def _check_node_text(node: onnx.NodeProto, where: str, source: str) -> None:
+    """The fields of a node costcalc reads in Python (the rest only travel in C++ copies),
+    and the tensors, graphs and types its attributes hold."""
     texts = [node.name, node.op_type, node.domain, *node.input, *node.output]
     for attr in node.attribute:
         texts.append(attr.name)
         if attr.type in _NESTED_ATTRIBUTES:
-            stack.append((attr, f"{where}.attribute"))
-    if any(type(text) is not str for text in texts):
+            _check_utf8(attr, f"{where}.attribute", source)
+    if not _all_text(texts):
         raise InvalidModelError(
             f"{source}: a name of a node in {where} is not valid UTF-8: a corrupt file"
         )
+
+
+def _all_text(items: list) -> bool:
+    try:
+        "".join(items)  # one C loop; a bytes item (invalid UTF-8) raises
+    except TypeError:
+        return False
+    return True
 
 
 def _is_repeated(descriptor: FieldDescriptor) -> bool:
@@ -146,13 +150,8 @@ def _is_repeated(descriptor: FieldDescriptor) -> bool:
 
 
 def _check_types(graph: onnx.GraphProto, where: str) -> None:
-    """Element types onnx does not define."""
-    for tensor in graph.initializer:
-        if tensor.data_type not in _ELEMENT_TYPES or tensor.data_type == 0:
-            raise InvalidModelError(
-                f"{_scope(where)}initializer {tensor.name!r} has an unknown element type "
-                f"{tensor.data_type}"
-            )
+    """Element types onnx does not define (of declared tensors; initializers: in
+    ``_initializer_names``)."""
     for value in (*graph.input, *graph.output, *graph.value_info):
         elem = value.type.tensor_type.elem_type
         if value.type.HasField("tensor_type") and elem not in _ELEMENT_TYPES:
@@ -161,26 +160,46 @@ def _check_types(graph: onnx.GraphProto, where: str) -> None:
             )
 
 
+def _initializer_names(graph: onnx.GraphProto, where: str, source: str) -> list[str]:
+    """The initializers' names, each checked to be text and of a type onnx defines."""
+    names = []
+    for tensor in graph.initializer:
+        name, data_type = tensor.name, tensor.data_type
+        if type(name) is not str or tensor.external_data or tensor.metadata_props:
+            _check_tensor_text(tensor, where or "the main graph", source)
+        if data_type not in _ELEMENT_TYPES or data_type == 0:
+            raise InvalidModelError(
+                f"{_scope(where)}initializer {name!r} has an unknown element type {data_type}"
+            )
+        names.append(name)
+    return names
+
+
 def _check_graph(
     graph: onnx.GraphProto,
     opsets: dict[str, int],
     context: checker.C.CheckerContext,
     outer: set[str],
     where: str,
+    source: str,
 ) -> None:
     _check_types(graph, where)
     base = set(outer) | {""}
     base.update(v.name for v in graph.input)
-    base.update(t.name for t in graph.initializer)
+    base.update(_initializer_names(graph, where, source))
     base.update(t.values.name for t in graph.sparse_initializer)
     defined, ordered, control = set(base), True, False
-    for index, node in enumerate(graph.node):  # one pass: signatures, and is it in order
-        has_graphs = any(a.type in _GRAPH_TYPES for a in node.attribute)
+    text_where = where or "the main graph"
+    for index, node in enumerate(graph.node):  # one pass: text, signatures, is it in order
+        _check_node_text(node, text_where, source)
+        has_graphs = False
+        for attr in node.attribute:
+            if attr.type in _GRAPH_TYPES:
+                has_graphs = control = True
         _check_node(node, index, opsets, context, where, has_graphs)
-        control |= has_graphs
         if ordered:
             reads = (*node.input, *_implicit_inputs(node)) if has_graphs else node.input
-            ordered = all(name in defined for name in reads)
+            ordered = defined.issuperset(reads)
         defined.update(node.output)
     if not ordered:
         _sort_topologically(graph, base, where)
@@ -191,7 +210,7 @@ def _check_graph(
                 for sub in _subgraphs(attr):
                     label = f"{where}/" if where else ""
                     _check_graph(sub, opsets, context, scope, f"{label}{node.name or node.op_type}"
-                                 f".{attr.name}")  # fmt: skip
+                                 f".{attr.name}", source)  # fmt: skip
             scope.update(node.output)
     missing = [v.name for v in graph.output if v.name not in defined]
     if missing:
@@ -242,7 +261,7 @@ def _check_node(
             # may read: the node's own signature here, its graphs by _check_graph
             _check_signature(node, opsets[domain])
         else:
-            checker.check_node(node, context)
+            checker.C.check_node(node.SerializeToString(), context, _LEXICAL_SCOPE)
     except (checker.ValidationError, onnx.defs.SchemaError) as exc:
         reason = first_line(exc)
         raise InvalidModelError(
@@ -252,6 +271,8 @@ def _check_node(
 
 
 _GRAPH_TYPES = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
+# checker.check_node without its per-call wrapper (the node is known to be a NodeProto)
+_LEXICAL_SCOPE = checker.C.LexicalScopeContext()
 
 
 def _check_signature(node: onnx.NodeProto, version: int) -> None:

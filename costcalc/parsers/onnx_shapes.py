@@ -45,6 +45,7 @@ import os
 import tempfile
 import warnings
 from dataclasses import dataclass
+from math import prod
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,8 @@ _T = onnx.TensorProto
 _NO_EVAL = {"If", "Loop", "Scan", "SequenceMap", "RandomNormal", "RandomUniform", "Bernoulli",
             "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"}  # fmt: skip
 _SOURCES = {"Constant", "Shape", "Size"}  # evaluable without known input values
+_SUBGRAPH_OPS = {"If", "Loop", "Scan", "SequenceMap"}  # standard ops with graph attributes
+_GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 _PARTIAL_OPS = {"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Identity", "Cast"}
 
 
@@ -89,18 +92,24 @@ class ResolvedShapes:
     values: dict[str, np.ndarray]
 
 
-def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int | None = None) -> ResolvedShapes:
+def resolve_shapes(
+    model: onnx.ModelProto, *, inline_limit: int | None = None, in_place: bool = False
+) -> ResolvedShapes:
     """Shapes, dtypes and known small values of every tensor of ``model``'s main graph
     (and the shapes onnx infers inside its subgraphs).
 
-    ``model`` is not modified. Raises ShapeError when onnx's inference rejects the model.
-    ``inline_limit`` (default ``INLINE_LIMIT``): a copy of at least this many bytes is
-    inferred through a temporary file.
+    ``model`` is not modified, unless ``in_place``: then, instead of a copy, the model
+    itself is stripped for inference (the data of large initializers and Constants, the
+    declared shapes of outputs and intermediates, as step 1 says); its nodes, names and
+    every initializer's dims and type are kept, and nodes are only ever rewritten in a
+    copy. Raises ShapeError when onnx's inference rejects the model. ``inline_limit``
+    (default ``INLINE_LIMIT``): a model of at least this many bytes is inferred through a
+    temporary file.
     """
     limit = INLINE_LIMIT if inline_limit is None else inline_limit
     overrides: dict[int, onnx.NodeProto] = {}
     for _ in range(MAX_POOL_PASSES):
-        r = _Resolver(model, overrides)
+        r = _Resolver(model, overrides, in_place)
         for rounds in range(1, MAX_ROUNDS + 1):
             inferred = _infer(r.work, limit)
             r.collect(inferred.graph)
@@ -113,9 +122,10 @@ def resolve_shapes(model: onnx.ModelProto, *, inline_limit: int | None = None) -
         overrides.update(fixes)
     for name in [n for n, t in r.lazy.items() if t.data_type in _INT_TYPES]:
         r.value(name)
-    shapes = dict(r.shapes)
-    dtypes = dict(r.dtypes)
-    r.collect_subgraphs(inferred.graph, shapes, dtypes)
+    shapes, dtypes = r.shapes, r.dtypes
+    if r.graph_nodes:
+        shapes, dtypes = dict(shapes), dict(dtypes)
+        r.collect_subgraphs(inferred.graph, shapes, dtypes, r.graph_nodes)
     return ResolvedShapes(shapes, dtypes, r.values)
 
 
@@ -217,25 +227,18 @@ def _incomplete(dims: Dims | None) -> bool:
     return dims is None or None in dims
 
 
-def _numel(t: onnx.TensorProto) -> int:
-    count = 1
-    for dim in t.dims:
-        count *= dim
-    return count
-
-
 def _is_large(t: onnx.TensorProto) -> bool:
-    return t.data_location == _T.EXTERNAL or _numel(t) > MAX_VALUE_ELEMENTS
+    return t.data_location == _T.EXTERNAL or prod(t.dims) > MAX_VALUE_ELEMENTS
 
 
 def _has_data(t: onnx.TensorProto) -> bool:
     """Small, stored inline, and not stripped."""
-    if t.data_location == _T.EXTERNAL:
-        return False
-    count = _numel(t)
-    if count > MAX_VALUE_ELEMENTS:
-        return False
-    if count == 0 or t.raw_data:
+    return not _is_large(t) and _holds_data(t)
+
+
+def _holds_data(t: onnx.TensorProto) -> bool:
+    """``t`` (stored inline) carries its values: not stripped."""
+    if t.HasField("raw_data") or not prod(t.dims):
         return True
     fields = (t.int64_data, t.int32_data, t.float_data, t.double_data, t.uint64_data)
     return any(fields) or bool(t.string_data)
@@ -270,6 +273,19 @@ def _copy_fields(dst: Any, src: Any, skip: tuple[str, ...]) -> None:
             setattr(dst, field.name, value)
 
 
+def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    return copy
+
+
+def _strip(t: onnx.TensorProto) -> None:
+    """Drop ``t``'s data in place; its name, dims and type stay."""
+    for field, _ in t.ListFields():
+        if field.name not in ("name", "dims", "data_type"):
+            t.ClearField(field.name)
+
+
 def _stripped(t: onnx.TensorProto) -> onnx.TensorProto:
     out = onnx.TensorProto(name=t.name, data_type=t.data_type)
     out.dims.extend(t.dims)
@@ -278,7 +294,10 @@ def _stripped(t: onnx.TensorProto) -> onnx.TensorProto:
 
 class _Resolver:
     def __init__(
-        self, model: onnx.ModelProto, overrides: dict[int, onnx.NodeProto] | None = None
+        self,
+        model: onnx.ModelProto,
+        overrides: dict[int, onnx.NodeProto] | None = None,
+        in_place: bool = False,
     ) -> None:
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opsets["ai.onnx"] = self.opsets.get("", 1)
@@ -290,40 +309,75 @@ class _Resolver:
         self.non_tensor: set[str] = set()
         self.improved: set[str] = set()  # shapes the last walk learnt
         self.schemas: dict[tuple[str, str], Any] = {}
-        self.work = work = onnx.ModelProto()
-        _copy_fields(work, model, ("graph",))
-        _copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
-        for index, node in (overrides or {}).items():  # nodes rewritten for inference only
-            work.graph.node[index].CopyFrom(node)
-        inits = [_stripped(t) if _is_large(t) else t for t in model.graph.initializer]
-        work.graph.initializer.extend(inits)
+        # in place: the caller's model is the work copy until a node must be rewritten
+        self.shared = in_place and not overrides
+        if self.shared:
+            self.work = work = model
+        else:
+            self.work = work = onnx.ModelProto()
+            _copy_fields(work, model, ("graph",))
+            _copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
+            for index, node in (overrides or {}).items():  # rewritten for inference only
+                work.graph.node[index].CopyFrom(node)
         custom: set[str] = set()
-        for node in work.graph.node:
-            if node.op_type == "Constant":
+        self.graph_nodes: list[int] = []  # indices of the nodes that hold subgraphs
+        shapes = self.shapes
+        for index, node in enumerate(work.graph.node):
+            op = node.op_type
+            if op == "Constant":
                 for a in node.attribute:
                     if a.name == "value" and _is_large(a.t):
                         a.t.CopyFrom(_stripped(a.t))
-            elif self._schema(node) is None:
-                custom.update(node.output)
+            elif (unknown := self._schema(node) is None) or op in _SUBGRAPH_OPS:
+                if unknown:
+                    custom.update(node.output)
+                if any(a.type in _GRAPH_ATTRS for a in node.attribute):
+                    self.graph_nodes.append(index)
             for o in node.output:
-                self.shapes[o] = None
-        work.graph.value_info.extend(vi for vi in model.graph.value_info if vi.name in custom)
+                shapes[o] = None
+        shapes.pop("", None)
+        declared = [vi for vi in model.graph.value_info if vi.name in custom]
+        if self.shared:
+            declared = [onnx.ValueInfoProto.FromString(vi.SerializeToString()) for vi in declared]
+            del work.graph.value_info[:]
+        work.graph.value_info.extend(declared)
         for vi in model.graph.output:
             keep = vi.name in custom or not vi.type.HasField("tensor_type")
+            if self.shared:
+                if not keep:
+                    vi.type.tensor_type.ClearField("shape")
+                continue
             elem = vi.type.tensor_type.elem_type
             work.graph.output.append(
                 vi if keep else helper.make_tensor_value_info(vi.name, elem, None)
             )
-        self.shapes.pop("", None)
         # initializers also listed as graph inputs are constants (weights), as in the parser
-        weights = {t.name for t in work.graph.initializer}
+        weights = self._initializers(model.graph.initializer)
         self.inputs = {i.name for i in work.graph.input} - weights
         self.symbols = {d.dim_param for vi in (*work.graph.input, *work.graph.value_info)
                         for d in vi.type.tensor_type.shape.dim if d.dim_param}  # fmt: skip
-        for t in work.graph.initializer:
-            self.shapes[t.name], self.dtypes[t.name] = tuple(t.dims), t.data_type
-            if t.name not in self.inputs and _has_data(t):
-                self.lazy[t.name] = t
+
+    def _initializers(self, initializers: Any) -> set[str]:
+        """Record each initializer's shape and type, keep the small ones' data for
+        evaluation (``lazy``), and strip the large ones (in place, or in the work copy)."""
+        names: set[str] = set()
+        kept = []
+        shapes, dtypes, lazy, shared = self.shapes, self.dtypes, self.lazy, self.shared
+        for t in initializers:
+            name, dims = t.name, tuple(t.dims)
+            if t.data_location == _T.EXTERNAL or prod(dims) > MAX_VALUE_ELEMENTS:
+                if shared:
+                    _strip(t)
+                else:
+                    t = _stripped(t)
+            elif _holds_data(t):
+                lazy[name] = t
+            shapes[name], dtypes[name] = dims, t.data_type
+            names.add(name)
+            kept.append(t)
+        if not shared:
+            self.work.graph.initializer.extend(kept)
+        return names
 
     def _schema(self, node: onnx.NodeProto) -> Any:
         key = (node.op_type, node.domain)
@@ -354,23 +408,54 @@ class _Resolver:
                      if d.dim_param in self.symbols else None for d in tt.shape.dim)  # fmt: skip
 
     def collect(self, graph: onnx.GraphProto) -> None:
-        cache: dict[bytes, Dims | None] = {}  # most tensors share a handful of shapes
+        # most tensors share a handful of types: each distinct one is decoded once
+        cache: dict[bytes, tuple[bool | None, Dims | None, int]] = {}
+        shapes, dtypes, improved = self.shapes, self.dtypes, self.improved
         for vi in (*graph.input, *graph.value_info, *graph.output):
-            if vi.type.HasField("tensor_type"):
-                tt = vi.type.tensor_type
-                key = tt.shape.SerializeToString() if tt.HasField("shape") else b"-"
-                if key not in cache:
-                    cache[key] = self._dims(tt)
-                self._update(vi.name, cache[key], tt.elem_type)
-            elif vi.type.ListFields():
-                self.non_tensor.add(vi.name)
+            tp = vi.type
+            key = tp.SerializeToString()
+            entry = cache.get(key)
+            if entry is None:
+                entry = cache[key] = self._decode(tp)
+            is_tensor, dims, elem = entry
+            name = vi.name
+            if not is_tensor:
+                if is_tensor is not None:
+                    self.non_tensor.add(name)
+                continue
+            if elem and name not in dtypes:
+                dtypes[name] = elem
+            old = shapes.get(name)
+            if old is None:
+                if dims is not None:
+                    shapes[name] = dims
+                    improved.add(name)
+            elif old != dims:
+                self._update(name, dims)
+
+    def _decode(self, tp: onnx.TypeProto) -> tuple[bool | None, Dims | None, int]:
+        """(True, dims, element type) for a tensor type; (False, ...) for another type;
+        (None, ...) for an empty one."""
+        if not tp.HasField("tensor_type"):
+            return (False if tp.ListFields() else None), None, 0
+        dims = self._dims(tp.tensor_type)
+        if dims is not None:  # as _update keeps them: a negative dim is unknown
+            dims = tuple(d if isinstance(d, str) or (d is not None and d >= 0) else None
+                         for d in dims)  # fmt: skip
+        return True, dims, tp.tensor_type.elem_type
 
     def collect_subgraphs(
-        self, graph: onnx.GraphProto, shapes: dict[str, Dims | None], dtypes: dict[str, int]
+        self,
+        graph: onnx.GraphProto,
+        shapes: dict[str, Dims | None],
+        dtypes: dict[str, int],
+        indices: list[int] | None = None,
     ) -> None:
-        """Shapes onnx inferred inside the subgraphs of ``graph``'s nodes, recursively
-        (names the main graph defines keep the main graph's shapes)."""
-        for node in graph.node:
+        """Shapes onnx inferred inside the subgraphs of ``graph``'s nodes (those at
+        ``indices``, or all), recursively (names the main graph defines keep the main
+        graph's shapes)."""
+        nodes = graph.node if indices is None else [graph.node[i] for i in indices]
+        for node in nodes:
             for attr in node.attribute:
                 subs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
                 for sub in subs:
@@ -545,6 +630,9 @@ class _Resolver:
 
     def inject(self) -> None:
         """Evaluated nodes become Constants and learnt shapes value_info, for the next pass."""
+        if self.shared:  # the caller's nodes are left as they are: rewrite a copy
+            self.work = _copy(self.work)
+            self.shared = False
         graph, nodes = self.work.graph, []
         for node in graph.node:
             outs = [o for o in node.output if o]
