@@ -33,7 +33,7 @@ from google.protobuf.message import DecodeError
 from costcalc.errors import InputSpecError, ModelLoadError, ShapeError, first_line
 from costcalc.inputs import InputsArg, normalise_dims, normalise_inputs
 from costcalc.ir import Graph, Node, Shape, TensorSpec
-from costcalc.parsers.onnx_check import STANDARD_DOMAINS, check_model
+from costcalc.parsers.onnx_check import STANDARD_DOMAINS, NodeFields, check_model
 from costcalc.parsers.onnx_shapes import ResolvedShapes, resolve_shapes
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
@@ -52,11 +52,11 @@ def parse_onnx(
     else:
         path = Path(model)
         proto, source, folder = load_model(path), str(path), path.parent
-    check_model(proto, source)
+    fields = check_model(proto, source)
     warnings = external_data_warnings(proto, folder)
     apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims))
-    resolved = resolve_shapes(proto, in_place=True)  # proto is our own copy
-    return _GraphBuilder(proto, resolved).build(source, tuple(warnings))
+    resolved = resolve_shapes(proto, in_place=True, fields=fields)  # proto is our own copy
+    return _GraphBuilder(proto, resolved).build(source, tuple(warnings), fields)
 
 
 def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -302,11 +302,21 @@ class _GraphBuilder:
         # tensors downstream of an op whose output shapes cannot be determined
         self.tainted: set[str] = set(parent.tainted) if parent else set()
 
-    def build(self, source: str, warnings: tuple[str, ...]) -> Graph:
+    def build(
+        self, source: str, warnings: tuple[str, ...], fields: list[NodeFields] | None = None
+    ) -> Graph:
+        """The main graph as IR; ``fields``: its nodes' fields as ``check_model`` read them."""
         graph = self.proto.graph
-        self._initializers(graph)
-        inputs = tuple(self._graph_input(v) for v in runtime_inputs(graph))
-        nodes = tuple(self._node(i, n) for i, n in enumerate(graph.node))
+        tensors, names = self.tensors, _DTYPE_NAMES
+        for name, (dims, data_type) in self.resolved.initializers.items():
+            tensors[name] = TensorSpec(name, dims, names.get(data_type, "undefined"), name)
+        fed = [v for v in graph.input if v.name not in self.resolved.initializers]
+        inputs = tuple(self._graph_input(v) for v in fed)
+        if fields is None:
+            nodes = tuple(self._node(i, n) for i, n in enumerate(graph.node))
+        else:
+            pairs = enumerate(zip(graph.node, fields, strict=True))
+            nodes = tuple([self._node(i, n, "", f) for i, (n, f) in pairs])
         outputs = tuple(self.tensors.get(v.name) or self._spec(v.name) for v in graph.output)
         if not nodes:
             warnings = (*warnings, "the graph has no nodes: nothing to cost, every total is 0")
@@ -362,11 +372,20 @@ class _GraphBuilder:
         return TensorSpec(name, shape, _DTYPE_NAMES.get(self.resolved.dtypes.get(name, 0),
                                                         "undefined"), storage)  # fmt: skip
 
-    def _node(self, index: int, proto: onnx.NodeProto, prefix: str = "") -> Node:
-        name = proto.name or (f"{prefix}/" if prefix else "") + f"{proto.op_type}_{index}"
-        op = (
-            proto.op_type if proto.domain in STANDARD_DOMAINS else f"{proto.domain}.{proto.op_type}"
-        )
+    def _node(
+        self, index: int, proto: onnx.NodeProto, prefix: str = "", fields: NodeFields | None = None
+    ) -> Node:
+        if fields is None:
+            fields = (
+                proto.name,
+                proto.op_type,
+                proto.domain,
+                tuple(proto.input),
+                tuple(proto.output),
+            )
+        name, op_type, domain, in_names, out_names = fields
+        name = name or (f"{prefix}/" if prefix else "") + f"{op_type}_{index}"
+        op = op_type if domain in STANDARD_DOMAINS else f"{domain}.{op_type}"
         attrs: dict = {}
         has_graphs = False
         for a in proto.attribute:
@@ -384,9 +403,9 @@ class _GraphBuilder:
             else:
                 attrs[a.name] = onnx.helper.get_attribute_value(a)
         tensors, spec = self.tensors, self._spec
-        inputs = tuple([tensors.get(i) or spec(i) if i else None for i in proto.input])
+        inputs = tuple([tensors.get(i) or spec(i) if i else None for i in in_names])
         if has_graphs:
-            inputs += self._implicit_inputs(attrs, {i for i in proto.input if i})
+            inputs += self._implicit_inputs(attrs, {i for i in in_names if i})
         folded = False
         for t in inputs:
             if t is not None:
@@ -395,11 +414,11 @@ class _GraphBuilder:
                     break
                 folded = True
         if op == "Constant" or folded:
-            outputs = tuple([spec(o, self._folded_storage(o, op, inputs)) for o in proto.output])
+            outputs = tuple([spec(o, self._folded_storage(o, op, inputs)) for o in out_names])
         else:  # a Shape's output, say, is a known value though its input is not
             known = self.resolved.values
-            outputs = tuple([spec(o, o if o in known else None) for o in proto.output])
-        if op in CONTROL_FLOW and proto.domain in STANDARD_DOMAINS:
+            outputs = tuple([spec(o, o if o in known else None) for o in out_names])
+        if op in CONTROL_FLOW and domain in STANDARD_DOMAINS:
             attrs.update(self._control_facts(op, proto, attrs, inputs))
         for out in outputs:
             if out.shape is None:
@@ -407,7 +426,7 @@ class _GraphBuilder:
                 break
         for out in outputs:
             tensors[out.name] = out
-        return Node(name, op, inputs, outputs, attrs, proto.domain, module_of(name), folded)
+        return Node(name, op, inputs, outputs, attrs, domain, module_of(name), folded)
 
     def _implicit_inputs(self, attrs: dict, explicit: set[str]) -> tuple[TensorSpec, ...]:
         """Outer-scope tensors read inside the subgraphs in ``attrs`` (in first-read order)."""

@@ -35,8 +35,14 @@ STANDARD_DOMAINS = ("", "ai.onnx")
 _CHECKED_DOMAINS = (*STANDARD_DOMAINS, "ai.onnx.ml")
 
 
-def check_model(proto: onnx.ModelProto, source: str) -> None:
-    """Raise ModelLoadError / InvalidModelError when ``proto`` is structurally broken.
+# What every pass over the nodes reads, read from protobuf once (by the check):
+# (name, op_type, domain, inputs, outputs) of each node of the main graph, in order.
+NodeFields = tuple[str, str, str, tuple[str, ...], tuple[str, ...]]
+
+
+def check_model(proto: onnx.ModelProto, source: str) -> list[NodeFields]:
+    """Raise ModelLoadError / InvalidModelError when ``proto`` is structurally broken;
+    return the fields of the main graph's nodes (``NodeFields``), in order.
 
     ``proto`` must be the caller's own copy: nodes out of topological order are sorted
     in place.
@@ -55,7 +61,7 @@ def check_model(proto: onnx.ModelProto, source: str) -> None:
     context = checker.C.CheckerContext()
     context.ir_version = proto.ir_version or onnx.IR_VERSION
     context.opset_imports = opsets
-    _check_graph(proto.graph, opsets, context, outer=set(), where="", source=source)
+    return _check_graph(proto.graph, opsets, context, outer=set(), where="", source=source)
 
 
 _ELEMENT_TYPES = set(onnx.TensorProto.DataType.values())
@@ -120,20 +126,6 @@ def _check_tensor_text(tensor: onnx.TensorProto, where: str, source: str) -> Non
         )
 
 
-def _check_node_text(node: onnx.NodeProto, where: str, source: str) -> None:
-    """The fields of a node costcalc reads in Python (the rest only travel in C++ copies),
-    and the tensors, graphs and types its attributes hold."""
-    texts = [node.name, node.op_type, node.domain, *node.input, *node.output]
-    for attr in node.attribute:
-        texts.append(attr.name)
-        if attr.type in _NESTED_ATTRIBUTES:
-            _check_utf8(attr, f"{where}.attribute", source)
-    if not _all_text(texts):
-        raise InvalidModelError(
-            f"{source}: a name of a node in {where} is not valid UTF-8: a corrupt file"
-        )
-
-
 def _all_text(items: list) -> bool:
     try:
         "".join(items)  # one C loop; a bytes item (invalid UTF-8) raises
@@ -182,7 +174,7 @@ def _check_graph(
     outer: set[str],
     where: str,
     source: str,
-) -> None:
+) -> list[NodeFields]:
     _check_types(graph, where)
     base = set(outer) | {""}
     base.update(v.name for v in graph.input)
@@ -190,19 +182,40 @@ def _check_graph(
     base.update(t.values.name for t in graph.sparse_initializer)
     defined, ordered, control = set(base), True, False
     text_where = where or "the main graph"
+    standard = "" in opsets
+    fields: list[NodeFields] = []
     for index, node in enumerate(graph.node):  # one pass: text, signatures, is it in order
-        _check_node_text(node, text_where, source)
+        inputs, outputs, domain = tuple(node.input), tuple(node.output), node.domain
+        texts = [node.name, node.op_type, domain, *inputs, *outputs]
+        fields.append((texts[0], texts[1], domain, inputs, outputs))
         has_graphs = False
         for attr in node.attribute:
-            if attr.type in _GRAPH_TYPES:
-                has_graphs = control = True
-        _check_node(node, index, opsets, context, where, has_graphs)
+            texts.append(attr.name)
+            if attr.type in _NESTED_ATTRIBUTES:
+                _check_utf8(attr, f"{text_where}.attribute", source)
+                if attr.type in _GRAPH_TYPES:
+                    has_graphs = control = True
+        if not _all_text(texts):
+            raise InvalidModelError(
+                f"{source}: a name of a node in {text_where} is not valid UTF-8: a corrupt file"
+            )
+        if domain == "" and standard and not has_graphs:  # most nodes: onnx checks them
+            try:
+                checker.C.check_node(node.SerializeToString(), context, _LEXICAL_SCOPE)
+            except (checker.ValidationError, onnx.defs.SchemaError):
+                _check_node(node, index, opsets, context, where, has_graphs)  # names the cause
+        else:
+            _check_node(node, index, opsets, context, where, has_graphs)
         if ordered:
-            reads = (*node.input, *_implicit_inputs(node)) if has_graphs else node.input
-            ordered = defined.issuperset(reads)
-        defined.update(node.output)
+            ordered = defined.issuperset(
+                (*inputs, *_implicit_inputs(node)) if has_graphs else inputs
+            )
+        defined.update(outputs)
     if not ordered:
         _sort_topologically(graph, base, where)
+        fields = [
+            (n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in graph.node
+        ]
     if control:  # subgraphs see what is defined before their node
         scope = set(base)
         for node in graph.node:
@@ -218,6 +231,7 @@ def _check_graph(
             f"{_scope(where)}graph output {missing[0]!r} is produced by no node, input or "
             "initializer (a truncated or edited model?)"
         )
+    return fields
 
 
 def _subgraphs(attr: onnx.AttributeProto) -> Iterable[onnx.GraphProto]:

@@ -53,6 +53,7 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 
 from costcalc.errors import InvalidModelError, ShapeError
+from costcalc.parsers.onnx_check import NodeFields
 from costcalc.parsers.shape_eval import (
     FAST as _FAST,
 )
@@ -90,10 +91,16 @@ class ResolvedShapes:
     # small tensors whose values are known: integer initializers and Constants, and every
     # tensor the walk evaluated or read (shape arithmetic); never graph inputs
     values: dict[str, np.ndarray]
+    # the main graph's initializers, in order: name -> (dims, element type)
+    initializers: dict[str, tuple[tuple[int, ...], int]]
 
 
 def resolve_shapes(
-    model: onnx.ModelProto, *, inline_limit: int | None = None, in_place: bool = False
+    model: onnx.ModelProto,
+    *,
+    inline_limit: int | None = None,
+    in_place: bool = False,
+    fields: list[NodeFields] | None = None,
 ) -> ResolvedShapes:
     """Shapes, dtypes and known small values of every tensor of ``model``'s main graph
     (and the shapes onnx infers inside its subgraphs).
@@ -104,12 +111,13 @@ def resolve_shapes(
     every initializer's dims and type are kept, and nodes are only ever rewritten in a
     copy. Raises ShapeError when onnx's inference rejects the model. ``inline_limit``
     (default ``INLINE_LIMIT``): a model of at least this many bytes is inferred through a
-    temporary file.
+    temporary file. ``fields``: the nodes' fields as ``check_model`` read them (else they
+    are read again).
     """
     limit = INLINE_LIMIT if inline_limit is None else inline_limit
     overrides: dict[int, onnx.NodeProto] = {}
     for _ in range(MAX_POOL_PASSES):
-        r = _Resolver(model, overrides, in_place)
+        r = _Resolver(model, overrides, in_place, fields)
         for rounds in range(1, MAX_ROUNDS + 1):
             inferred = _infer(r.work, limit)
             r.collect(inferred.graph)
@@ -126,7 +134,7 @@ def resolve_shapes(
     if r.graph_nodes:
         shapes, dtypes = dict(shapes), dict(dtypes)
         r.collect_subgraphs(inferred.graph, shapes, dtypes, r.graph_nodes)
-    return ResolvedShapes(shapes, dtypes, r.values)
+    return ResolvedShapes(shapes, dtypes, r.values, r.initializers)
 
 
 _POOLS = ("MaxPool", "AveragePool", "LpPool")
@@ -298,6 +306,7 @@ class _Resolver:
         model: onnx.ModelProto,
         overrides: dict[int, onnx.NodeProto] | None = None,
         in_place: bool = False,
+        fields: list[NodeFields] | None = None,
     ) -> None:
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opsets["ai.onnx"] = self.opsets.get("", 1)
@@ -321,19 +330,20 @@ class _Resolver:
                 work.graph.node[index].CopyFrom(node)
         custom: set[str] = set()
         self.graph_nodes: list[int] = []  # indices of the nodes that hold subgraphs
-        shapes = self.shapes
-        for index, node in enumerate(work.graph.node):
-            op = node.op_type
+        shapes, nodes = self.shapes, work.graph.node
+        if fields is None:
+            fields = [(n.name, n.op_type, n.domain, (), tuple(n.output)) for n in nodes]
+        for index, (_, op, domain, _, outs) in enumerate(fields):
             if op == "Constant":
-                for a in node.attribute:
+                for a in nodes[index].attribute:
                     if a.name == "value" and _is_large(a.t):
                         a.t.CopyFrom(_stripped(a.t))
-            elif (unknown := self._schema(node) is None) or op in _SUBGRAPH_OPS:
+            elif (unknown := self._schema_for(op, domain) is None) or op in _SUBGRAPH_OPS:
                 if unknown:
-                    custom.update(node.output)
-                if any(a.type in _GRAPH_ATTRS for a in node.attribute):
+                    custom.update(outs)
+                if any(a.type in _GRAPH_ATTRS for a in nodes[index].attribute):
                     self.graph_nodes.append(index)
-            for o in node.output:
+            for o in outs:
                 shapes[o] = None
         shapes.pop("", None)
         declared = [vi for vi in model.graph.value_info if vi.name in custom]
@@ -360,7 +370,7 @@ class _Resolver:
     def _initializers(self, initializers: Any) -> set[str]:
         """Record each initializer's shape and type, keep the small ones' data for
         evaluation (``lazy``), and strip the large ones (in place, or in the work copy)."""
-        names: set[str] = set()
+        self.initializers = found = {}
         kept = []
         shapes, dtypes, lazy, shared = self.shapes, self.dtypes, self.lazy, self.shared
         for t in initializers:
@@ -373,19 +383,22 @@ class _Resolver:
             elif _holds_data(t):
                 lazy[name] = t
             shapes[name], dtypes[name] = dims, t.data_type
-            names.add(name)
+            found[name] = (dims, t.data_type)
             kept.append(t)
         if not shared:
             self.work.graph.initializer.extend(kept)
-        return names
+        return set(found)
 
     def _schema(self, node: onnx.NodeProto) -> Any:
-        key = (node.op_type, node.domain)
+        return self._schema_for(node.op_type, node.domain)
+
+    def _schema_for(self, op_type: str, domain: str) -> Any:
+        key = (op_type, domain)
         if key not in self.schemas:
-            domain = "" if node.domain == "ai.onnx" else node.domain
+            name = "" if domain == "ai.onnx" else domain
             try:
-                version = self.opsets.get(domain, 1)
-                self.schemas[key] = onnx.defs.get_schema(node.op_type, version, domain)
+                version = self.opsets.get(name, 1)
+                self.schemas[key] = onnx.defs.get_schema(op_type, version, name)
             except onnx.defs.SchemaError:
                 self.schemas[key] = None
         return self.schemas[key]

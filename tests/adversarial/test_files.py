@@ -8,9 +8,10 @@ import pickle
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import onnx
 import pytest
-from onnx import helper, shape_inference
+from onnx import helper, numpy_helper, shape_inference
 
 import costcalc
 from costcalc.errors import CostcalcError
@@ -232,3 +233,64 @@ def test_a_model_with_symbolic_dims_left_unbound(tmp_path):
 
 def test_the_relu_helper_model_is_valid():
     assert costcalc.analyze(relu_model()).totals.flops == 6  # 2*3 elements, 1 FLOP each
+
+
+def _if_model() -> onnx.ModelProto:
+    """x -> If(constant true) -> y, each branch one Relu reading x from the outer scope."""
+    branch = [helper.make_graph(
+        [helper.make_node("Relu", ["x"], [f"{tag}_out"], name=f"{tag}_RELUX")], tag, [],
+        [helper.make_tensor_value_info(f"{tag}_out", onnx.TensorProto.FLOAT, None)],
+    ) for tag in ("then", "else")]  # fmt: skip
+    cond = helper.make_node(
+        "Constant", [], ["c"], value=helper.make_tensor("c", onnx.TensorProto.BOOL, [], [True])
+    )
+    node = helper.make_node("If", ["c"], ["y"], then_branch=branch[0], else_branch=branch[1])
+    return model([cond, node], {"x": (2, 3)}, ["y"])
+
+
+def _attribute_named_relux() -> onnx.ModelProto:
+    node = helper.make_node("LeakyRelu", ["x"], ["y"], name="leaky", alpha=0.1)
+    node.attribute[0].name = "RELUX"  # corrupted below, before any check reads it
+    return model([node], {"x": (2, 3)}, ["y"])
+
+
+def _node_named_relux() -> onnx.ModelProto:
+    proto = relu_model()
+    proto.graph.node[0].name = "RELUX"
+    return proto
+
+
+def _initializer_named_relux() -> onnx.ModelProto:
+    weight = numpy_helper.from_array(np.ones((3, 3), np.float32), "RELUX")
+    node = helper.make_node("MatMul", ["x", "RELUX"], ["y"], name="mm")
+    return model([node], {"x": (2, 3)}, ["y"], [weight])
+
+
+@pytest.mark.parametrize(
+    ("build", "where"),
+    [
+        (_node_named_relux, "node"),
+        (lambda: _rename_input(relu_model(), "x", "RELUX"), "tensor"),  # an input's name
+        (_attribute_named_relux, "node"),
+        (_initializer_named_relux, "tensor"),
+        (_if_model, "node"),  # a node inside an If branch
+    ],
+    ids=["node-name", "graph-input", "attribute-name", "initializer", "subgraph-node"],
+)
+def test_names_that_are_not_utf8_are_a_corrupt_file(tmp_path, build, where):
+    # 0xff never occurs in UTF-8: protobuf hands such a name back as bytes
+    data = build().SerializeToString()
+    assert data.count(b"RELUX") >= 1
+    path = tmp_path / "corrupt.onnx"
+    path.write_bytes(data.replace(b"RELUX", b"REL\xff\xfe"))
+    before = sha256(path)
+    line = one_error_line(run("analyze", path))
+    assert "not valid UTF-8" in line and "corrupt file" in line and where in line, line
+    assert sha256(path) == before
+
+
+def _rename_input(proto: onnx.ModelProto, old: str, new: str) -> onnx.ModelProto:
+    proto.graph.input[0].name = new
+    for node in proto.graph.node:
+        node.input[:] = [new if i == old else i for i in node.input]
+    return proto

@@ -613,3 +613,57 @@ def test_real_torchscript_export_keeps_symbolic_batch(tmp_path: Any) -> None:
     assert res.shapes["y"] == ("batch", 10)
     unknown = [n for n, s in res.shapes.items() if s is None or None in s]
     assert not unknown
+
+
+# --- in place (what parse_onnx does with its own copy) -------------------------------------
+
+
+def _nodes_bytes(model: onnx.ModelProto) -> list[bytes]:
+    return [n.SerializeToString() for n in model.graph.node]
+
+
+def test_in_place_strips_weights_and_declarations_but_never_rewrites_a_node() -> None:
+    model = _shuffle_with_weights()
+    expected = resolve_shapes(model)
+    nodes_before = _nodes_bytes(model)
+    res = resolve_shapes(model, in_place=True)
+    assert res.shapes == expected.shapes and res.dtypes == expected.dtypes
+    # the shuffle's Div needs the walk: its learnt Constants went into a copy, not here
+    assert _nodes_bytes(model) == nodes_before
+    weight = next(t for t in model.graph.initializer if t.name == "w")
+    assert not weight.HasField("raw_data") and list(weight.dims) == [12, 12, 7, 7]
+    assert not model.graph.value_info  # the stale declaration of c is gone
+    assert not model.graph.output[0].type.tensor_type.HasField("shape")
+    # initializers: name -> (dims, element type), in order
+    assert res.initializers == {
+        "w": ((12, 12, 7, 7), TensorProto.FLOAT),
+        "flat": ((2,), TensorProto.INT64),
+    }
+
+
+def test_in_place_ceil_mode_pool_fix_is_made_in_a_copy() -> None:
+    # 1x1x5x5, kernel 2, stride 2, pads 1, ceil mode: span 5 + 1 + 1 - 1 - 1 = 5, onnx gives
+    # ceil(5 / 2) + 1 = 4, keeping a last window that starts at (4 - 1) * 2 = 6, past the
+    # input and its leading pad (5 + 1 = 6); onnxruntime and PyTorch drop it: 3
+    pool = helper.make_node(
+        "MaxPool", ["x"], ["y"], kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
+        ceil_mode=1,
+    )  # fmt: skip
+    model = _model([pool], {"x": [1, 1, 5, 5]}, ["y"])
+    nodes_before = _nodes_bytes(model)
+    res = resolve_shapes(model, in_place=True)
+    assert res.shapes["y"] == (1, 1, 3, 3)
+    assert _nodes_bytes(model) == nodes_before  # still ceil_mode=1 and pads 1
+
+
+def test_in_place_rerun_of_inference_rewrites_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
+    # as test_learnt_values_feed_a_bounded_rerun_of_inference: the second pass needs the
+    # walk's values as Constants, which must not replace the caller's nodes
+    nodes = [*_shuffle_nodes("x", 3, "s"), helper.make_node("NonZero", ["s"], ["nz"])]
+    model = _model(nodes, {"x": [2, 12, 4, 4]}, ["nz"])
+    nodes_before = _nodes_bytes(model)
+    calls = _count_calls(monkeypatch, "infer_shapes")
+    res = resolve_shapes(model, in_place=True)
+    assert len(calls) == 2
+    assert _nodes_bytes(model) == nodes_before
+    assert res.shapes["s"] == (2, 12, 4, 4)
