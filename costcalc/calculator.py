@@ -27,7 +27,7 @@ from collections import defaultdict
 from costcalc.errors import InvalidModelError
 from costcalc.ir import Graph, Node, TensorSpec
 from costcalc.ops import REGISTRY, OpKind, OpSpec, Registry
-from costcalc.ops.categories import category
+from costcalc.ops.categories import SHAPED_CATEGORIES, category
 from costcalc.ops.common import FormulaError
 from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
 from costcalc.units import DTYPE_BITS, FLOATING, analysed_dtype, total_flops
@@ -48,6 +48,7 @@ class _Accumulator:
         self._bits = {name: DTYPE_BITS[analysed_dtype(name, dtype)] for name in DTYPE_BITS}
         self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.warnings: list[str] = []
+        self._categories: dict[str, str] = {}
 
     def nbytes(self, tensor: TensorSpec | None) -> int:
         """Bytes of ``tensor`` at the analysed type (sub-byte types packed); 0 if unknown."""
@@ -60,6 +61,15 @@ class _Accumulator:
                 return 0
             known = (numel * self._bits.get(tensor.dtype, 32) + 7) // 8
             self._bytes[tensor.name] = known
+        return known
+
+    def category(self, node: Node, spec: OpSpec | None) -> str:
+        """``ops.categories.category``, remembered per op where the shapes do not matter."""
+        if node.folded or node.op in SHAPED_CATEGORIES:
+            return category(node, spec)
+        known = self._categories.get(node.op)
+        if known is None:
+            known = self._categories[node.op] = category(node, spec)
         return known
 
     def total_bytes(self, tensors: tuple[TensorSpec | None, ...]) -> int:
@@ -180,20 +190,23 @@ def _shapes(tensors: tuple[TensorSpec | None, ...]) -> list[list[int] | None]:
 
 
 def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
-    spec = registry.get(node.op)
+    op = node.op
+    spec = registry.get(op)
     ins, outs = node.inputs, node.outputs
     in_shapes, out_shapes = _shapes(ins), _shapes(outs)
-    row = LayerRow(node.name, node.op, "", node.module, in_shapes, out_shapes, 0, 0, 0, 0, 0,
-                   category=category(node, spec))  # fmt: skip
+    kind_of_work = acc.category(node, spec)
     if node.folded or (spec is not None and spec.kind is OpKind.FREE):
-        row.kind = "folded" if node.folded else "free"
-        return row
-    if node.op in CONTROL_FLOW and _subgraphs(node):
+        kind = "folded" if node.folded else "free"
+        return LayerRow(node.name, op, kind, node.module, in_shapes, out_shapes, 0, 0, 0, 0, 0,
+                        category=kind_of_work)  # fmt: skip
+    row = LayerRow(node.name, op, "", node.module, in_shapes, out_shapes, 0, 0, 0, 0, 0,
+                   category=kind_of_work)  # fmt: skip
+    if op in CONTROL_FLOW and _subgraphs(node):
         return _control_row(node, row, registry, acc)
     shapes_known = None not in in_shapes and None not in out_shapes
     if spec is None or not shapes_known:
         reason = "no cost formula" if spec is None else "shape unknown"
-        acc.unsupported[(node.op, reason)].append(node.name)
+        acc.unsupported[(op, reason)].append(node.name)
         row.kind = "unsupported" if spec is None else "unresolved"
         row.macs = row.flops = None
         # parameters the frontend knows are counted; for ONNX an unknown op's roles are not
@@ -206,17 +219,16 @@ def _row(node: Node, registry: Registry, acc: _Accumulator) -> LayerRow:
         work = spec.formula(node)
     except FormulaError as exc:
         raise InvalidModelError(str(exc)) from exc
+    macs = work.macs
+    flops = total_flops(macs, work.other_flops)
+    written = acc.total_bytes(outs)
+    data = ins if spec.data_slots is None else ins[: spec.data_slots]
+    # a selection (Slice, Gather) reads of input 0 only what it writes
+    read = written + acc.total_bytes(data[1:]) if spec.reads_selection else acc.total_bytes(data)
+    moved = read + written
     row.kind = _KIND_NAMES[spec.kind]
     row.params = acc.new_params(node, spec)
-    row.macs = macs = work.macs
-    row.flops = flops = total_flops(macs, work.other_flops)
-    row.write_bytes = written = acc.total_bytes(outs)
-    data = ins if spec.data_slots is None else ins[: spec.data_slots]
-    if spec.reads_selection:  # input 0 is read only where selected: as much as is written
-        row.read_bytes = written + acc.total_bytes(data[1:])
-    else:
-        row.read_bytes = acc.total_bytes(data)
-    moved = row.read_bytes + written
+    row.macs, row.flops, row.read_bytes, row.write_bytes = macs, flops, read, written
     row.intensity = round(flops / moved, 4) if moved else None
     return row
 

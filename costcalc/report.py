@@ -227,10 +227,10 @@ def _layer_lines(layers: list[LayerRow]) -> list[str]:
     times faster than json; json takes a row with an integer past 64 bits)."""
     import orjson
 
-    lines = []
+    dumps, lines = orjson.dumps, []
     for row in layers:
         try:
-            lines.append(orjson.dumps(row).decode())
+            lines.append(dumps(row).decode())
         except orjson.JSONEncodeError:
             lines.append(json.dumps(_row_dict(row), separators=(",", ":")))
     return lines

@@ -119,3 +119,13 @@ def test_the_harness_runs_end_to_end_and_keeps_the_intro(tmp_path):
     assert [r for r in runs if r["status"] != "ok"] == []
     onnx_runs = [r for r in runs if r["task"] == "costcalc-onnx"]
     assert all(r["result"]["unsupported"] == [] for r in onnx_runs)
+
+
+def test_inference_in_pieces_gives_the_same_report(small, monkeypatch):
+    # graphs over onnx_chunks.CHUNK_NODES nodes are inferred in pieces: cut the 200-node
+    # model into pieces of 7 (every block cut somewhere) and compare every layer
+    from costcalc.parsers import onnx_chunks
+
+    whole = costcalc.analyze(small).to_json()
+    monkeypatch.setattr(onnx_chunks, "CHUNK_NODES", 7)
+    assert costcalc.analyze(small).to_json() == whole

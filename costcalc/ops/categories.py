@@ -22,6 +22,8 @@ _BY_FAMILY = {
 # Integer convolutions and matmuls: categorised as their float twins (weight slot).
 _CONV_WEIGHT_SLOT = {"Conv": 1, "ConvTranspose": 1, "ConvInteger": 1, "QLinearConv": 3}
 _LINEAR = ("QLinearMatMul", "MatMulInteger")
+# ops whose category depends on the node's shapes and attributes, not only on the op
+SHAPED_CATEGORIES = frozenset(_CONV_WEIGHT_SLOT)
 
 
 def conv_category(node: Node) -> str:

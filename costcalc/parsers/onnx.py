@@ -52,11 +52,12 @@ def parse_onnx(
     else:
         path = Path(model)
         proto, source, folder = load_model(path), str(path), path.parent
-    fields = check_model(proto, source)
-    warnings = external_data_warnings(proto, folder)
-    apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims))
-    resolved = resolve_shapes(proto, in_place=True, fields=fields)  # proto is our own copy
-    return _GraphBuilder(proto, resolved).build(source, tuple(warnings), fields)
+    checked = check_model(proto, source)
+    warnings = external_data_warnings(proto, folder, checked.external)
+    apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims), checked.initializers)
+    # proto is our own copy: shapes are resolved in place
+    resolved = resolve_shapes(proto, in_place=True, fields=checked.fields)
+    return _GraphBuilder(proto, resolved).build(source, tuple(warnings), checked.fields)
 
 
 def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
@@ -124,14 +125,19 @@ def sniff(path: Path) -> str | None:
     return "a text file" if printable and decoded.strip() else None
 
 
-def external_data_warnings(proto: onnx.ModelProto, folder: Path | None) -> list[str]:
-    """Warn about external weight files that are missing or lie outside the model's folder.
+def external_data_warnings(
+    proto: onnx.ModelProto,
+    folder: Path | None,
+    external: list[onnx.TensorProto] | None = None,
+) -> list[str]:
+    """Warn about external weight files that are missing or lie outside the model's folder
+    (``external``: the initializers stored in external data, when the check listed them).
 
     The data is never read either way; parameter counts come from the initializer dims.
     """
     missing: set[str] = set()
     escaping: set[str] = set()
-    for tensor in proto.graph.initializer:
+    for tensor in proto.graph.initializer if external is None else external:
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
         location = next((e.value for e in tensor.external_data if e.key == "location"), "")
@@ -154,9 +160,12 @@ def external_data_warnings(proto: onnx.ModelProto, folder: Path | None) -> list[
     return warnings
 
 
-def runtime_inputs(graph: onnx.GraphProto) -> list[onnx.ValueInfoProto]:
-    """Graph inputs that are fed at run time (initializers listed as inputs are weights)."""
-    weights = {t.name for t in graph.initializer}
+def runtime_inputs(
+    graph: onnx.GraphProto, weights: set[str] | None = None
+) -> list[onnx.ValueInfoProto]:
+    """Graph inputs that are fed at run time (initializers listed as inputs are weights;
+    ``weights``: the initializers' names, when known)."""
+    weights = {t.name for t in graph.initializer} if weights is None else weights
     return [v for v in graph.input if v.name not in weights]
 
 
@@ -164,9 +173,11 @@ def apply_overrides(
     proto: onnx.ModelProto,
     inputs: list[tuple[str | None, Shape]],
     dims: dict[str, int],
+    weights: set[str] | None = None,
 ) -> None:
-    """Fix input shapes and bind symbolic dims on ``proto`` (an in-memory copy)."""
-    fed = runtime_inputs(proto.graph)
+    """Fix input shapes and bind symbolic dims on ``proto`` (an in-memory copy);
+    ``weights``: the initializers' names, when known."""
+    fed = runtime_inputs(proto.graph, weights)
     by_name = {v.name: v for v in fed}
     given: dict[str, Shape] = {}
     for name, shape in inputs:

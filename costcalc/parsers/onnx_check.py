@@ -23,6 +23,7 @@ Subgraphs (If/Loop/Scan bodies) are checked the same way, with the enclosing sco
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import onnx
 from google.protobuf.descriptor import FieldDescriptor
@@ -40,9 +41,18 @@ _CHECKED_DOMAINS = (*STANDARD_DOMAINS, "ai.onnx.ml")
 NodeFields = tuple[str, str, str, tuple[str, ...], tuple[str, ...]]
 
 
-def check_model(proto: onnx.ModelProto, source: str) -> list[NodeFields]:
+@dataclass(frozen=True)
+class CheckedModel:
+    """What the check read of the main graph, for the passes after it."""
+
+    fields: list[NodeFields]  # of each node, in order
+    initializers: set[str]  # the initializers' names
+    external: list[onnx.TensorProto]  # the initializers stored in external data
+
+
+def check_model(proto: onnx.ModelProto, source: str) -> CheckedModel:
     """Raise ModelLoadError / InvalidModelError when ``proto`` is structurally broken;
-    return the fields of the main graph's nodes (``NodeFields``), in order.
+    return what the check read (``CheckedModel``).
 
     ``proto`` must be the caller's own copy: nodes out of topological order are sorted
     in place.
@@ -61,7 +71,9 @@ def check_model(proto: onnx.ModelProto, source: str) -> list[NodeFields]:
     context = checker.C.CheckerContext()
     context.ir_version = proto.ir_version or onnx.IR_VERSION
     context.opset_imports = opsets
-    return _check_graph(proto.graph, opsets, context, outer=set(), where="", source=source)
+    external: list[onnx.TensorProto] = []
+    fields, initializers = _check_graph(proto.graph, opsets, context, set(), "", source, external)
+    return CheckedModel(fields, initializers, external)
 
 
 _ELEMENT_TYPES = set(onnx.TensorProto.DataType.values())
@@ -152,18 +164,23 @@ def _check_types(graph: onnx.GraphProto, where: str) -> None:
             )
 
 
-def _initializer_names(graph: onnx.GraphProto, where: str, source: str) -> list[str]:
-    """The initializers' names, each checked to be text and of a type onnx defines."""
-    names = []
+def _initializer_names(
+    graph: onnx.GraphProto, where: str, source: str, external: list[onnx.TensorProto]
+) -> set[str]:
+    """The initializers' names, each checked to be text and of a type onnx defines; those
+    stored in external data are added to ``external``."""
+    names = set()
     for tensor in graph.initializer:
         name, data_type = tensor.name, tensor.data_type
-        if type(name) is not str or tensor.external_data or tensor.metadata_props:
+        # the text costcalc reads of a tensor: its name, and where its external data lies
+        if type(name) is not str or tensor.data_location == onnx.TensorProto.EXTERNAL:
             _check_tensor_text(tensor, where or "the main graph", source)
+            external.append(tensor)
         if data_type not in _ELEMENT_TYPES or data_type == 0:
             raise InvalidModelError(
                 f"{_scope(where)}initializer {name!r} has an unknown element type {data_type}"
             )
-        names.append(name)
+        names.add(name)
     return names
 
 
@@ -174,15 +191,19 @@ def _check_graph(
     outer: set[str],
     where: str,
     source: str,
-) -> list[NodeFields]:
+    external: list[onnx.TensorProto],
+) -> tuple[list[NodeFields], set[str]]:
+    """Check ``graph``; return its nodes' fields and its initializers' names."""
     _check_types(graph, where)
     base = set(outer) | {""}
     base.update(v.name for v in graph.input)
-    base.update(_initializer_names(graph, where, source))
+    initializers = _initializer_names(graph, where, source, external)
+    base.update(initializers)
     base.update(t.values.name for t in graph.sparse_initializer)
     defined, ordered, control = set(base), True, False
     text_where = where or "the main graph"
     standard = "" in opsets
+    valid: set[tuple | None] = set()  # attribute-less signatures onnx's check_node passed
     fields: list[NodeFields] = []
     for index, node in enumerate(graph.node):  # one pass: text, signatures, is it in order
         inputs, outputs, domain = tuple(node.input), tuple(node.output), node.domain
@@ -200,10 +221,16 @@ def _check_graph(
                 f"{source}: a name of a node in {text_where} is not valid UTF-8: a corrupt file"
             )
         if domain == "" and standard and not has_graphs:  # most nodes: onnx checks them
-            try:
-                checker.C.check_node(node.SerializeToString(), context, _LEXICAL_SCOPE)
-            except (checker.ValidationError, onnx.defs.SchemaError):
-                _check_node(node, index, opsets, context, where, has_graphs)  # names the cause
+            # without attributes, a node's validity is its op's and which slots it fills
+            key = None if len(texts) > 3 + len(inputs) + len(outputs) else (
+                texts[1], tuple(map(bool, inputs)), tuple(map(bool, outputs))
+            )  # fmt: skip
+            if key is None or key not in valid:
+                try:
+                    checker.C.check_node(node.SerializeToString(), context, _LEXICAL_SCOPE)
+                except (checker.ValidationError, onnx.defs.SchemaError):
+                    _check_node(node, index, opsets, context, where, has_graphs)  # the cause
+                valid.add(key)
         else:
             _check_node(node, index, opsets, context, where, has_graphs)
         if ordered:
@@ -223,7 +250,7 @@ def _check_graph(
                 for sub in _subgraphs(attr):
                     label = f"{where}/" if where else ""
                     _check_graph(sub, opsets, context, scope, f"{label}{node.name or node.op_type}"
-                                 f".{attr.name}", source)  # fmt: skip
+                                 f".{attr.name}", source, [])  # fmt: skip
             scope.update(node.output)
     missing = [v.name for v in graph.output if v.name not in defined]
     if missing:
@@ -231,7 +258,7 @@ def _check_graph(
             f"{_scope(where)}graph output {missing[0]!r} is produced by no node, input or "
             "initializer (a truncated or edited model?)"
         )
-    return fields
+    return fields, initializers
 
 
 def _subgraphs(attr: onnx.AttributeProto) -> Iterable[onnx.GraphProto]:

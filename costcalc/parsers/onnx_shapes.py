@@ -8,6 +8,9 @@ Method:
    outputs and intermediates are dropped too (element types kept): once graph inputs have been
    overridden they are stale, and onnx keeps a stale declared shape over an inferred one.
    Declarations of tensors made by ops without an onnx schema (custom domains) are kept.
+   A caller that owns the model (``parse_onnx``) passes ``in_place=True``: the model itself
+   is stripped so, saving a copy of a graph that may hold a million nodes; nodes are then
+   only rewritten (steps 4 and 5) in a copy made at that moment.
 2. Run ``onnx.shape_inference.infer_shapes(data_prop=True)`` on it, in memory or, when the
    copy is at least ``inline_limit`` bytes, through ``infer_shapes_path`` in a temp folder.
 3. Walk the nodes once, in order, tracking small tensors whose values are known
@@ -53,7 +56,9 @@ import onnx
 from onnx import helper, numpy_helper, shape_inference
 
 from costcalc.errors import InvalidModelError, ShapeError
+from costcalc.parsers import onnx_chunks
 from costcalc.parsers.onnx_check import NodeFields
+from costcalc.parsers.onnx_chunks import copy_fields
 from costcalc.parsers.shape_eval import (
     FAST as _FAST,
 )
@@ -119,12 +124,11 @@ def resolve_shapes(
     for _ in range(MAX_POOL_PASSES):
         r = _Resolver(model, overrides, in_place, fields)
         for rounds in range(1, MAX_ROUNDS + 1):
-            inferred = _infer(r.work, limit)
-            r.collect(inferred.graph)
-            if not r.walk() or r.complete() or rounds == MAX_ROUNDS:
+            inferred, learnt = r.infer_and_walk(limit)
+            if not learnt or r.complete() or rounds == MAX_ROUNDS:
                 break
             r.inject()
-        fixes = _ceil_pool_fixes(r.work, r.shapes)
+        fixes = _ceil_pool_fixes(r.work, r.shapes, r.fields)
         if not fixes:
             break
         overrides.update(fixes)
@@ -141,21 +145,26 @@ _POOLS = ("MaxPool", "AveragePool", "LpPool")
 
 
 def _ceil_pool_fixes(
-    work: onnx.ModelProto, shapes: dict[str, Dims | None]
+    work: onnx.ModelProto, shapes: dict[str, Dims | None], fields: list[NodeFields] | None
 ) -> dict[int, onnx.NodeProto]:
     """Pools in ceil mode whose inferred output keeps a last window starting past the
     input and its leading padding, which runtimes (onnxruntime, PyTorch) drop and onnx's
     inference keeps: each becomes, for inference only, the same pool in floor mode with
     the end padding that gives the runtime's size. Only pools upstream of no other fix
-    (their input shapes are final); the caller re-infers until none is left."""
+    (their input shapes are final); the caller re-infers until none is left. ``fields``:
+    the nodes' fields, read from ``work`` when None."""
     fixes: dict[int, onnx.NodeProto] = {}
     stale: set[str] = set()  # downstream of a fix made in this pass
-    for index, node in enumerate(work.graph.node):
-        if any(i in stale for i in node.input):
-            stale.update(node.output)
+    nodes = work.graph.node
+    if fields is None:
+        fields = [(n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes]
+    for index, (_, op, domain, inputs, outputs) in enumerate(fields):
+        if stale and any(i in stale for i in inputs):
+            stale.update(outputs)
             continue
-        if node.op_type not in _POOLS or node.domain not in ("", "ai.onnx"):
+        if op not in _POOLS or domain not in ("", "ai.onnx"):
             continue
+        node = nodes[index]
         fixed = _floor_mode_twin(node, shapes.get(node.input[0]), shapes.get(node.output[0]))
         if fixed is not None:
             fixes[index] = fixed
@@ -269,18 +278,6 @@ def _broadcast(a: Dims, b: Dims) -> Dims:
                  else None for x, y in zip(a, b, strict=True))  # fmt: skip
 
 
-def _copy_fields(dst: Any, src: Any, skip: tuple[str, ...]) -> None:
-    for field, value in src.ListFields():
-        if field.name in skip:
-            continue
-        if hasattr(value, "extend"):  # repeated field
-            getattr(dst, field.name).extend(value)
-        elif hasattr(value, "CopyFrom"):  # message field
-            getattr(dst, field.name).CopyFrom(value)
-        else:
-            setattr(dst, field.name, value)
-
-
 def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
     copy = onnx.ModelProto()
     copy.CopyFrom(model)
@@ -318,14 +315,16 @@ class _Resolver:
         self.non_tensor: set[str] = set()
         self.improved: set[str] = set()  # shapes the last walk learnt
         self.schemas: dict[tuple[str, str], Any] = {}
+        # the nodes' fields (name, op, domain, inputs, outputs), while the nodes are as read
+        self.fields = fields
         # in place: the caller's model is the work copy until a node must be rewritten
         self.shared = in_place and not overrides
         if self.shared:
             self.work = work = model
         else:
             self.work = work = onnx.ModelProto()
-            _copy_fields(work, model, ("graph",))
-            _copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
+            copy_fields(work, model, ("graph",))
+            copy_fields(work.graph, model.graph, ("initializer", "value_info", "output"))
             for index, node in (overrides or {}).items():  # rewritten for inference only
                 work.graph.node[index].CopyFrom(node)
         custom: set[str] = set()
@@ -499,20 +498,83 @@ class _Resolver:
             self.values[name] = to_array(self.lazy.pop(name))
         return self.values.get(name)
 
-    def walk(self) -> bool:
-        """One pass over the nodes in order; True when it learnt a shape onnx did not know."""
+    def infer_and_walk(self, limit: int) -> tuple[onnx.ModelProto | None, bool]:
+        """onnx's inference of the work model, then a walk over its nodes (``walk``);
+        in pieces of ``onnx_chunks.CHUNK_NODES`` nodes, each inferred then walked before
+        the next is cut, when the graph is larger (the inferred model is None then).
+        True as well when a walk learnt a shape onnx did not know."""
+        nodes = self.work.graph.node
+        size = onnx_chunks.CHUNK_NODES
+        if len(nodes) <= size or self.graph_nodes:
+            inferred = _infer(self.work, limit)
+            self.collect(inferred.graph)
+            return inferred, self.walk()
+        fields = self.fields or [
+            (n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes
+        ]
+        graph = self.work.graph
+        initializers = {t.name: t for t in graph.initializer}
+        inputs = {v.name: v for v in graph.input}
+        # declarations the whole graph would give: value_info, and the outputs' types
+        declared = {v.name: v for v in (*graph.output, *graph.value_info)}
+
+        def boundary(name: str) -> onnx.TensorProto | onnx.ValueInfoProto | None:
+            if name in initializers:
+                return initializers[name]
+            if name in self.values:  # known: onnx's data propagation goes on with it
+                return numpy_helper.from_array(self.values[name], name)
+            if name in inputs:
+                return inputs[name]
+            dtype = self.dtypes.get(name)
+            return (
+                helper.make_tensor_value_info(name, dtype, self.shapes.get(name)) if dtype else None
+            )
+
+        learnt: set[str] = set()
+        for start in range(0, len(nodes), size):
+            end = min(start + size, len(nodes))
+            piece = onnx_chunks.chunk_model(self.work, start, end, fields, boundary, declared)
+            self.collect(_infer(piece, limit).graph)
+            del piece
+            self.walk(start, end, complete=self._complete_outputs(fields, start, end))
+            learnt |= self.improved
+        self.improved = learnt
+        return None, any(name not in self.values for name in learnt)
+
+    def _complete_outputs(self, fields: list[NodeFields], start: int, end: int) -> bool:
+        """Whether the shapes of every output of nodes ``start:end`` are known."""
+        shapes, non_tensor = self.shapes, self.non_tensor
+        for *_, outputs in fields[start:end]:
+            for name in outputs:
+                if name and name not in non_tensor and _incomplete(shapes.get(name)):
+                    return False
+        return True
+
+    def walk(self, start: int = 0, end: int | None = None, complete: bool | None = None) -> bool:
+        """One pass over the nodes in order (those in ``start:end``); True when it learnt a
+        shape onnx did not know. ``complete``: whether every shape is known (by default,
+        computed: when it is, only nodes that may compute a value are visited)."""
         self.improved.clear()
-        complete = self.complete()
+        if complete is None:
+            complete = self.complete()
         values, lazy, partial, shapes = self.values, self.lazy, self.partial, self.shapes
-        for node in self.work.graph.node:
-            op, ins = node.op_type, node.input
+        nodes = self.work.graph.node
+        # the nodes' fields as the check read them, while the nodes are the caller's own
+        fields = self.fields
+        end = len(nodes) if end is None else end
+        for index in range(start, end):
+            if fields is not None:
+                _, op, domain, ins, outs = fields[index]
+            else:
+                node = nodes[index]
+                op, domain, ins, outs = node.op_type, node.domain, node.input, node.output
             first = ins[0] if ins else ""  # cheap test first: most nodes read activations
             evaluable = op in _SOURCES or first in values or first in lazy or first in partial
             if (complete and not evaluable) or op in _NO_EVAL:
                 continue
-            outs = node.output
-            if node.domain not in ("", "ai.onnx") or all(o in values for o in outs if o):
+            if domain not in ("", "ai.onnx") or all(o in values for o in outs if o):
                 continue
+            node = nodes[index]
             if not complete and any(_incomplete(shapes.get(o)) for o in outs if o):
                 self._infer_node(node)
             if evaluable:
@@ -646,6 +708,7 @@ class _Resolver:
         if self.shared:  # the caller's nodes are left as they are: rewrite a copy
             self.work = _copy(self.work)
             self.shared = False
+        self.fields = None  # the nodes change: their fields are read from them from now on
         graph, nodes = self.work.graph, []
         for node in graph.node:
             outs = [o for o in node.output if o]

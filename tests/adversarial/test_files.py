@@ -294,3 +294,16 @@ def _rename_input(proto: onnx.ModelProto, old: str, new: str) -> onnx.ModelProto
     for node in proto.graph.node:
         node.input[:] = [new if i == old else i for i in node.input]
     return proto
+
+
+def test_a_node_like_a_valid_one_but_for_an_empty_input_is_still_checked(tmp_path):
+    # onnx's check of a node without attributes is remembered per op and filled slots: the
+    # second Relu reads no tensor (an empty name in its required slot) and must be caught
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"], name="good"),
+        helper.make_node("Relu", [""], ["b"], name="bad"),
+        helper.make_node("Add", ["a", "b"], ["y"], name="add"),
+    ]
+    path = save(model(nodes, {"x": (2, 3)}, ["y"]), tmp_path / "empty_input.onnx")
+    line = one_error_line(run("analyze", path))
+    assert "node 'bad' (Relu) is invalid for opset" in line, line

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper, shape_inference
 
 from costcalc.errors import CostcalcError
-from costcalc.parsers import onnx_shapes, shape_eval
+from costcalc.parsers import onnx_chunks, onnx_shapes, shape_eval
 from costcalc.parsers.onnx_shapes import ResolvedShapes, ShapeError, resolve_shapes
 
 I64 = np.int64
@@ -577,8 +577,13 @@ def _export_tiny(tmp_path: Any) -> onnx.ModelProto:
     return onnx.load(str(path), load_external_data=False)
 
 
-def test_real_torchscript_export_resolves_and_matches_onnxruntime(tmp_path: Any) -> None:
+@pytest.mark.parametrize("piece", [None, 3], ids=["whole", "in-pieces-of-3"])
+def test_real_torchscript_export_resolves_and_matches_onnxruntime(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, piece: int | None
+) -> None:
     ort = pytest.importorskip("onnxruntime")
+    if piece is not None:  # every Shape/Gather/Concat chain cut somewhere
+        monkeypatch.setattr(onnx_chunks, "CHUNK_NODES", piece)
     model = _export_tiny(tmp_path)
     model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 3  # override: batch 3
     assert _onnx_incomplete(model)  # the exported graph defeats onnx's data propagation
@@ -667,3 +672,73 @@ def test_in_place_rerun_of_inference_rewrites_a_copy(monkeypatch: pytest.MonkeyP
     assert len(calls) == 2
     assert _nodes_bytes(model) == nodes_before
     assert res.shapes["s"] == (2, 12, 4, 4)
+
+
+# --- inference in pieces (onnx_chunks) ------------------------------------------------------
+
+
+def _custom_op_model() -> onnx.ModelProto:
+    # a custom op whose output shape only its declaration gives, read further down
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("MyOp", ["a"], ["b"], domain="my.ops"),
+        helper.make_node("Relu", ["b"], ["y"]),
+    ]
+    model = _model(nodes, {"x": [2, 3]}, ["y"])
+    model.opset_import.append(helper.make_opsetid("my.ops", 1))
+    model.graph.value_info.append(helper.make_tensor_value_info("b", TensorProto.FLOAT, [2, 5]))
+    return model
+
+
+_PIECE_MODELS = {
+    # shape arithmetic cut anywhere: values cross the cut as initializers
+    "shuffle": lambda: _shuffle_with_weights(),
+    # symbols cross the cut as symbols; the batch is never a known value
+    "symbolic": lambda: _model(
+        [helper.make_node("Relu", ["x"], ["a"]), *_shuffle_nodes("a", 3, "y")],
+        {"x": ["N", 12, 4, 4]},
+        ["y"],
+    ),
+    # a second round of inference, itself in pieces
+    "rerun": lambda: _model(
+        [*_shuffle_nodes("x", 3, "s"), helper.make_node("NonZero", ["s"], ["nz"])],
+        {"x": [2, 12, 4, 4]},
+        ["nz"],
+    ),
+    "custom-op": _custom_op_model,
+}
+
+
+@pytest.mark.parametrize("name", sorted(_PIECE_MODELS))
+@pytest.mark.parametrize("size", [1, 2, 3, 7])
+def test_inference_in_pieces_finds_what_one_piece_finds(
+    monkeypatch: pytest.MonkeyPatch, name: str, size: int
+) -> None:
+    whole = resolve_shapes(_PIECE_MODELS[name]())
+    monkeypatch.setattr(onnx_chunks, "CHUNK_NODES", size)
+    calls = _count_calls(monkeypatch, "infer_shapes")
+    model = _PIECE_MODELS[name]()
+    nodes = len(model.graph.node)
+    pieces = resolve_shapes(model)
+    assert len(calls) >= -(-nodes // size)  # at least one inference per piece
+    assert pieces.shapes == whole.shapes
+    assert pieces.dtypes == whole.dtypes
+    assert sorted(pieces.values) == sorted(whole.values)
+
+
+def test_a_graph_with_subgraphs_is_never_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    # an If branch may read any tensor of the enclosing scope: one inference, whole
+    then = helper.make_graph(
+        [helper.make_node("Relu", ["a"], ["t"])], "then", [],
+        [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)],
+    )  # fmt: skip
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        _const("c", True, np.bool_),
+        helper.make_node("If", ["c"], ["y"], then_branch=then, else_branch=then),
+    ]
+    monkeypatch.setattr(onnx_chunks, "CHUNK_NODES", 1)
+    calls = _count_calls(monkeypatch, "infer_shapes")
+    res = resolve_shapes(_model(nodes, {"x": [2, 3]}, ["y"]))
+    assert len(calls) == 1
+    assert res.shapes["t"] == (2, 3)
