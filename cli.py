@@ -5,7 +5,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from costcalc.cli import main
+from costcalc.cli import run
 
 if __name__ == "__main__":
-    main()
+    run()

@@ -7,8 +7,8 @@ harness measures the process's wall time and peak resident memory from outside; 
 are the in-process split (``import``: the tool's modules; ``work``: everything after, the
 model build included for the PyTorch peers). Tasks:
 
-- ``costcalc-onnx FILE``: ``costcalc.analyze(FILE)`` + the JSON report, as
-  ``costcalc analyze FILE --format json -o /dev/null`` does;
+- ``costcalc-onnx FILE``: the command ``costcalc analyze FILE --format json`` run in this
+  process (``costcalc.cli``, as the console script runs it), its output captured;
 - ``onnx-tool FILE``: ``onnx_tool.Model(FILE)``, ``graph.shape_infer()``, ``graph.profile()``;
 - ``onnx-infer FILE``: ``onnx.load`` + ``onnx.shape_inference.infer_shapes(data_prop=True)``,
   the floor (costcalc runs the same inference);
@@ -62,18 +62,26 @@ def _render_json(report: Any) -> int:
 
 
 def costcalc_onnx(path: str, clock: _Clock) -> dict[str, Any]:
-    import costcalc
+    import contextlib
+    import io
+
+    from costcalc.cli import main
+    from costcalc.gc_pause import freeze_after_analysis
 
     clock.lap("import")
-    report = costcalc.analyze(path)
-    size = _render_json(report)
+    freeze_after_analysis()  # as costcalc.cli.run, the console script, does
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        main.main(["analyze", path, "--format", "json"], standalone_mode=False)
     clock.lap("work")
+    text = output.getvalue()
+    report = json.loads(text)
     return {
-        "macs": report.totals.macs,
-        "params": report.totals.params,
-        "layers": len(report.layers),
-        "unsupported": sorted(u.op for u in report.unsupported),
-        "json_bytes": size,
+        "macs": report["totals"]["macs"],
+        "params": report["totals"]["params"],
+        "layers": len(report["layers"]),
+        "unsupported": sorted(u["op"] for u in report["unsupported"]),
+        "json_bytes": len(text),
     }
 
 

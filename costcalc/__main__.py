@@ -9,6 +9,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     sys.path.pop(0)
 
-from costcalc.cli import main
+from costcalc.cli import run
 
-main()
+run()

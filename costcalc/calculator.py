@@ -124,18 +124,25 @@ def calculate(graph: Graph, dtype: str | None = None, registry: Registry = REGIS
     """Cost every node of ``graph``; ``dtype`` re-types floating tensors for byte counts."""
     acc = _Accumulator(dtype, graph)
     rows = [_row(node, registry, acc) for node in graph.nodes]
-    activation_bytes = sum(acc.nbytes(t) for t in graph.inputs) + sum(
-        r.write_bytes or 0 for r in rows if r.kind in ("compute", "movement")
-    )
-    known = [r for r in rows if r.macs is not None]
+    params = macs = flops = read = written = activations = 0
+    for r in rows:  # one pass: a graph may have a million rows
+        params += r.params or 0
+        if r.macs is not None:
+            macs += r.macs
+            flops += r.flops
+        read += r.read_bytes or 0
+        write = r.write_bytes or 0
+        written += write
+        if r.kind in ("compute", "movement"):  # what kernels write: activations
+            activations += write
     totals = Totals(
-        params=sum(r.params or 0 for r in rows),
-        macs=sum(r.macs for r in known),
-        flops=sum(r.flops for r in known),
+        params=params,
+        macs=macs,
+        flops=flops,
         param_bytes=acc.param_bytes,
-        activation_bytes=activation_bytes,
-        read_bytes=sum(r.read_bytes or 0 for r in rows),
-        write_bytes=sum(r.write_bytes or 0 for r in rows),
+        activation_bytes=sum(acc.nbytes(t) for t in graph.inputs) + activations,
+        read_bytes=read,
+        write_bytes=written,
         lower_bound=bool(acc.unsupported),
     )
     unsupported = [

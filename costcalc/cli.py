@@ -102,3 +102,12 @@ main.add_command(layer)
 main.add_command(plot)
 main.add_command(profile)
 main.add_command(zoo)
+
+
+def run() -> None:
+    """The ``costcalc`` command: ``main`` in a process of its own, which ends with the
+    command (so what an analysis leaves is frozen for the collector: ``gc_pause``)."""
+    from costcalc.gc_pause import freeze_after_analysis
+
+    freeze_after_analysis()
+    main()

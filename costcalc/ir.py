@@ -14,7 +14,12 @@ from typing import Any
 Shape = tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
+# TensorSpec and Node are not frozen dataclasses, though nothing may change them once
+# built: a frozen dataclass takes three times as long to construct, and a million-node
+# graph constructs millions of them (benchmarks/README.md). Graph is frozen.
+
+
+@dataclass(slots=True)
 class TensorSpec:
     """One tensor: name, shape (None when unknown), element type.
 
@@ -34,14 +39,14 @@ class TensorSpec:
     numel: int | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "numel", None if self.shape is None else prod(self.shape))
+        self.numel = None if self.shape is None else prod(self.shape)
 
     @property
     def is_const(self) -> bool:
         return self.storage is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Node:
     """One operation in execution order.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -31,6 +32,13 @@ def write_bytes(
     OSError becomes an OutputError naming ``path``.
     """
     target = check_target(path, force=force, protected=protected)
+    if is_stream(target):  # /dev/null, /dev/stdout, a named pipe: written to, never replaced
+        try:
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:
+            raise OutputError(f"{target}: cannot write ({exc.strerror or exc})") from exc
+        return
     folder = target.parent if str(target.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
@@ -66,9 +74,19 @@ def check_target(
         raise OutputError(f"{target}: folder {folder} does not exist")
     if target.is_dir():
         raise OutputError(f"{target}: is a directory")
-    if target.exists() and not force:
+    if target.exists() and not force and not is_stream(target):
         raise OutputError(f"{target}: already exists (use --force to overwrite)")
     return target
+
+
+def is_stream(path: Path) -> bool:
+    """A character device, named pipe or socket (``/dev/null``, ``/dev/stdout``): written
+    to in place; replacing it with a file (as an atomic write would) is never right."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _place_new(tmp: str, target: Path) -> None:

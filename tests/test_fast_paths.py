@@ -3,8 +3,12 @@ the interpreter as they found it."""
 
 from __future__ import annotations
 
+import copy
 import gc
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +19,9 @@ from costcalc.ir import TensorSpec
 from costcalc.report import Report
 from costcalc.units import tensor_bytes
 from tests.adversarial.helpers import matmul_model, relu_model
+from tests.onnx_models import conv_bn_relu_model
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("enabled", [True, False])
@@ -76,5 +83,47 @@ def test_tensor_numel_is_computed_once_and_not_part_of_equality():
     assert TensorSpec("s", (), "float32").numel == 1  # a scalar
     assert spec == TensorSpec("w", (64, 3, 7, 7), "float32", "w")
     assert "numel" not in repr(spec)
-    with pytest.raises(AttributeError):
-        spec.numel = 1  # still frozen
+
+
+def test_analyses_leave_the_ir_as_it_was():
+    # TensorSpec and Node are not frozen (for speed): no analysis may change them
+    from costcalc.analyses.baseline import apply_dense_baseline
+    from costcalc.analyses.memory import apply_memory
+    from costcalc.analyses.roofline import apply_roofline
+    from costcalc.calculator import calculate
+    from costcalc.hardware import load_hardware
+    from costcalc.parsers.onnx import parse_onnx
+
+    graph = parse_onnx(conv_bn_relu_model())
+    before = copy.deepcopy(graph)
+    report = calculate(graph, dtype="float16")
+    apply_memory(report, graph, training=True)
+    apply_dense_baseline(report, graph)
+    apply_roofline(report, graph, load_hardware("h200"))
+    assert graph == before
+    assert [n.inputs for n in graph.nodes] == [n.inputs for n in before.nodes]
+
+
+def test_the_command_freezes_what_an_analysis_leaves_and_the_library_does_not():
+    # in a process of its own: gc.freeze is process-wide
+    script = (
+        "import gc, sys; from costcalc import gc_pause; import costcalc; "
+        "from tests.adversarial.helpers import relu_model; "
+        "command = sys.argv[1] == 'command'; "
+        "command and gc_pause.freeze_after_analysis(); "
+        "costcalc.analyze(relu_model()); "
+        "print(gc.isenabled(), gc.get_freeze_count() > 0)"
+    )
+    for mode, frozen in (("command", "True"), ("library", "False")):
+        out = subprocess.run(
+            [sys.executable, "-c", script, mode], capture_output=True, text=True, check=True,
+            cwd=ROOT,
+        )  # fmt: skip
+        assert out.stdout.split() == ["True", frozen], (mode, out.stderr)
+
+
+def test_the_console_script_is_the_freezing_entry_point():
+    from importlib.metadata import entry_points
+
+    (script,) = [e for e in entry_points(group="console_scripts") if e.name == "costcalc"]
+    assert script.value == "costcalc.cli:run"

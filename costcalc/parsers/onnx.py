@@ -24,7 +24,7 @@ condition may end it before its trip count).
 from __future__ import annotations
 
 from collections import ChainMap
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Container, Mapping, MutableMapping
 from pathlib import Path
 
 import onnx
@@ -56,7 +56,9 @@ def parse_onnx(
     warnings = external_data_warnings(proto, folder, checked.external)
     apply_overrides(proto, normalise_inputs(inputs), normalise_dims(dims), checked.initializers)
     # proto is our own copy: shapes are resolved in place
-    resolved = resolve_shapes(proto, in_place=True, fields=checked.fields)
+    resolved = resolve_shapes(
+        proto, in_place=True, fields=checked.fields, initializers=checked.initializers
+    )
     return _GraphBuilder(proto, resolved).build(source, tuple(warnings), checked.fields)
 
 
@@ -161,7 +163,7 @@ def external_data_warnings(
 
 
 def runtime_inputs(
-    graph: onnx.GraphProto, weights: set[str] | None = None
+    graph: onnx.GraphProto, weights: Container[str] | None = None
 ) -> list[onnx.ValueInfoProto]:
     """Graph inputs that are fed at run time (initializers listed as inputs are weights;
     ``weights``: the initializers' names, when known)."""
@@ -173,7 +175,7 @@ def apply_overrides(
     proto: onnx.ModelProto,
     inputs: list[tuple[str | None, Shape]],
     dims: dict[str, int],
-    weights: set[str] | None = None,
+    weights: Container[str] | None = None,
 ) -> None:
     """Fix input shapes and bind symbolic dims on ``proto`` (an in-memory copy);
     ``weights``: the initializers' names, when known."""
@@ -264,8 +266,10 @@ def module_of(node_name: str) -> str | None:
     '/features/features.3/conv/conv.0/Conv' -> 'features.3.conv.0': a component that
     extends the previous one ('conv' -> 'conv.0') replaces it; any other is appended.
     """
+    if not node_name.startswith("/"):
+        return None
     parts = node_name.split("/")
-    if len(parts) < 3 or parts[0] != "":
+    if len(parts) < 3:
         return None
     segments: list[str] = []
     for part in parts[1:-1]:

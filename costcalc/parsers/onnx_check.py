@@ -39,6 +39,8 @@ _CHECKED_DOMAINS = (*STANDARD_DOMAINS, "ai.onnx.ml")
 # What every pass over the nodes reads, read from protobuf once (by the check):
 # (name, op_type, domain, inputs, outputs) of each node of the main graph, in order.
 NodeFields = tuple[str, str, str, tuple[str, ...], tuple[str, ...]]
+# the initializers of a graph, in order: name -> (dims, element type)
+InitializerDims = dict[str, tuple[tuple[int, ...], int]]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class CheckedModel:
     """What the check read of the main graph, for the passes after it."""
 
     fields: list[NodeFields]  # of each node, in order
-    initializers: set[str]  # the initializers' names
+    initializers: InitializerDims
     external: list[onnx.TensorProto]  # the initializers stored in external data
 
 
@@ -155,7 +157,7 @@ def _is_repeated(descriptor: FieldDescriptor) -> bool:
 
 def _check_types(graph: onnx.GraphProto, where: str) -> None:
     """Element types onnx does not define (of declared tensors; initializers: in
-    ``_initializer_names``)."""
+    ``_initializers``)."""
     for value in (*graph.input, *graph.output, *graph.value_info):
         elem = value.type.tensor_type.elem_type
         if value.type.HasField("tensor_type") and elem not in _ELEMENT_TYPES:
@@ -164,12 +166,12 @@ def _check_types(graph: onnx.GraphProto, where: str) -> None:
             )
 
 
-def _initializer_names(
+def _initializers(
     graph: onnx.GraphProto, where: str, source: str, external: list[onnx.TensorProto]
-) -> set[str]:
-    """The initializers' names, each checked to be text and of a type onnx defines; those
-    stored in external data are added to ``external``."""
-    names = set()
+) -> InitializerDims:
+    """The initializers (name -> (dims, element type)), each checked to be text and of a
+    type onnx defines; those stored in external data are added to ``external``."""
+    found = {}
     for tensor in graph.initializer:
         name, data_type = tensor.name, tensor.data_type
         # the text costcalc reads of a tensor: its name, and where its external data lies
@@ -180,8 +182,8 @@ def _initializer_names(
             raise InvalidModelError(
                 f"{_scope(where)}initializer {name!r} has an unknown element type {data_type}"
             )
-        names.add(name)
-    return names
+        found[name] = (tuple(tensor.dims), data_type)
+    return found
 
 
 def _check_graph(
@@ -192,12 +194,12 @@ def _check_graph(
     where: str,
     source: str,
     external: list[onnx.TensorProto],
-) -> tuple[list[NodeFields], set[str]]:
-    """Check ``graph``; return its nodes' fields and its initializers' names."""
+) -> tuple[list[NodeFields], InitializerDims]:
+    """Check ``graph``; return its nodes' fields and its initializers."""
     _check_types(graph, where)
     base = set(outer) | {""}
     base.update(v.name for v in graph.input)
-    initializers = _initializer_names(graph, where, source, external)
+    initializers = _initializers(graph, where, source, external)
     base.update(initializers)
     base.update(t.values.name for t in graph.sparse_initializer)
     defined, ordered, control = set(base), True, False

@@ -57,7 +57,7 @@ from onnx import helper, numpy_helper, shape_inference
 
 from costcalc.errors import InvalidModelError, ShapeError
 from costcalc.parsers import onnx_chunks
-from costcalc.parsers.onnx_check import NodeFields
+from costcalc.parsers.onnx_check import InitializerDims, NodeFields
 from costcalc.parsers.onnx_chunks import copy_fields
 from costcalc.parsers.shape_eval import (
     FAST as _FAST,
@@ -84,6 +84,7 @@ _T = onnx.TensorProto
 _NO_EVAL = {"If", "Loop", "Scan", "SequenceMap", "RandomNormal", "RandomUniform", "Bernoulli",
             "RandomNormalLike", "RandomUniformLike", "Multinomial", "Dropout"}  # fmt: skip
 _SOURCES = {"Constant", "Shape", "Size"}  # evaluable without known input values
+_UNSEEN = object()  # an op whose schema has not been looked up yet
 _SUBGRAPH_OPS = {"If", "Loop", "Scan", "SequenceMap"}  # standard ops with graph attributes
 _GRAPH_ATTRS = (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS)
 _PARTIAL_OPS = {"Gather", "Slice", "Concat", "Unsqueeze", "Squeeze", "Identity", "Cast"}
@@ -96,8 +97,7 @@ class ResolvedShapes:
     # small tensors whose values are known: integer initializers and Constants, and every
     # tensor the walk evaluated or read (shape arithmetic); never graph inputs
     values: dict[str, np.ndarray]
-    # the main graph's initializers, in order: name -> (dims, element type)
-    initializers: dict[str, tuple[tuple[int, ...], int]]
+    initializers: InitializerDims  # the main graph's
 
 
 def resolve_shapes(
@@ -106,6 +106,7 @@ def resolve_shapes(
     inline_limit: int | None = None,
     in_place: bool = False,
     fields: list[NodeFields] | None = None,
+    initializers: InitializerDims | None = None,
 ) -> ResolvedShapes:
     """Shapes, dtypes and known small values of every tensor of ``model``'s main graph
     (and the shapes onnx infers inside its subgraphs).
@@ -116,13 +117,13 @@ def resolve_shapes(
     every initializer's dims and type are kept, and nodes are only ever rewritten in a
     copy. Raises ShapeError when onnx's inference rejects the model. ``inline_limit``
     (default ``INLINE_LIMIT``): a model of at least this many bytes is inferred through a
-    temporary file. ``fields``: the nodes' fields as ``check_model`` read them (else they
-    are read again).
+    temporary file. ``fields``, ``initializers``: the nodes' fields and the initializers'
+    dims and types as ``check_model`` read them (else they are read again).
     """
     limit = INLINE_LIMIT if inline_limit is None else inline_limit
     overrides: dict[int, onnx.NodeProto] = {}
     for _ in range(MAX_POOL_PASSES):
-        r = _Resolver(model, overrides, in_place, fields)
+        r = _Resolver(model, overrides, in_place, fields, initializers)
         for rounds in range(1, MAX_ROUNDS + 1):
             inferred, learnt = r.infer_and_walk(limit)
             if not learnt or r.complete() or rounds == MAX_ROUNDS:
@@ -304,6 +305,7 @@ class _Resolver:
         overrides: dict[int, onnx.NodeProto] | None = None,
         in_place: bool = False,
         fields: list[NodeFields] | None = None,
+        initializers: InitializerDims | None = None,
     ) -> None:
         self.opsets = {(o.domain or ""): o.version for o in model.opset_import}
         self.opsets["ai.onnx"] = self.opsets.get("", 1)
@@ -332,18 +334,22 @@ class _Resolver:
         shapes, nodes = self.shapes, work.graph.node
         if fields is None:
             fields = [(n.name, n.op_type, n.domain, (), tuple(n.output)) for n in nodes]
+        schemas = self.schemas
         for index, (_, op, domain, _, outs) in enumerate(fields):
             if op == "Constant":
                 for a in nodes[index].attribute:
                     if a.name == "value" and _is_large(a.t):
                         a.t.CopyFrom(_stripped(a.t))
-            elif (unknown := self._schema_for(op, domain) is None) or op in _SUBGRAPH_OPS:
-                if unknown:
-                    custom.update(outs)
-                if any(a.type in _GRAPH_ATTRS for a in nodes[index].attribute):
-                    self.graph_nodes.append(index)
-            for o in outs:
-                shapes[o] = None
+            else:
+                schema = schemas.get((op, domain), _UNSEEN)
+                if schema is _UNSEEN:
+                    schema = self._schema_for(op, domain)
+                if schema is None or op in _SUBGRAPH_OPS:
+                    if schema is None:
+                        custom.update(outs)
+                    if any(a.type in _GRAPH_ATTRS for a in nodes[index].attribute):
+                        self.graph_nodes.append(index)
+            shapes.update(dict.fromkeys(outs))  # each output: shape not known yet
         shapes.pop("", None)
         declared = [vi for vi in model.graph.value_info if vi.name in custom]
         if self.shared:
@@ -361,14 +367,33 @@ class _Resolver:
                 vi if keep else helper.make_tensor_value_info(vi.name, elem, None)
             )
         # initializers also listed as graph inputs are constants (weights), as in the parser
-        weights = self._initializers(model.graph.initializer)
+        weights = self._initializers(model.graph.initializer, initializers)
         self.inputs = {i.name for i in work.graph.input} - weights
         self.symbols = {d.dim_param for vi in (*work.graph.input, *work.graph.value_info)
                         for d in vi.type.tensor_type.shape.dim if d.dim_param}  # fmt: skip
 
-    def _initializers(self, initializers: Any) -> set[str]:
+    def _initializers(self, initializers: Any, known: InitializerDims | None) -> set[str]:
         """Record each initializer's shape and type, keep the small ones' data for
-        evaluation (``lazy``), and strip the large ones (in place, or in the work copy)."""
+        evaluation (``lazy``), and strip the large ones (in place, or in the work copy).
+        ``known``: the initializers' dims and types, as the check read them in this
+        order (else they are read here)."""
+        if known is not None and len(known) == len(initializers):
+            self.shapes.update({name: dims for name, (dims, _) in known.items()})
+            self.dtypes.update({name: data_type for name, (_, data_type) in known.items()})
+            self.initializers = known
+            lazy, shared = self.lazy, self.shared
+            for t, (name, (dims, _)) in zip(initializers, known.items(), strict=True):
+                if prod(dims) > MAX_VALUE_ELEMENTS or t.data_location == _T.EXTERNAL:
+                    if shared:
+                        _strip(t)
+                    else:
+                        self.work.graph.initializer.append(_stripped(t))
+                        continue
+                elif _holds_data(t):
+                    lazy[name] = t
+                if not shared:
+                    self.work.graph.initializer.append(t)
+            return set(known)
         self.initializers = found = {}
         kept = []
         shapes, dtypes, lazy, shared = self.shapes, self.dtypes, self.lazy, self.shared

@@ -10,7 +10,10 @@ costcalc.output.write_bytes, which every one of them uses.
 from __future__ import annotations
 
 import errno
+import json
 import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -202,3 +205,33 @@ def test_the_api_leaves_file_and_proto_unchanged(workdir):
         costcalc.analyze(model, inputs=["x=4x3"], dtype="fp16", baseline="dense")
     assert sha256(path) == before
     assert proto.SerializeToString() == serialized
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_dev_null_is_written_to_never_replaced(workdir, force):
+    # an atomic write would put a regular file in /dev's place (as root it can): a
+    # character device is written to in place, with or without --force
+    before = os.stat(os.devnull)
+    args = ["analyze", workdir / "m.onnx", "-o", os.devnull, "--format", "json"]
+    result = run(*args, *(["--force"] if force else []))
+    assert result.exit_code == 0, result.output
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and (after.st_ino, after.st_dev) == (
+        before.st_ino, before.st_dev,
+    )  # fmt: skip
+    assert not [p for p in Path(os.devnull).parent.iterdir() if p.name.startswith(".null.")]
+
+
+def test_a_named_pipe_receives_the_report(workdir):
+    fifo = workdir / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = run("analyze", workdir / "m.onnx", "-o", fifo, "--format", "json")
+    reader.join(timeout=30)
+    assert result.exit_code == 0, result.output
+    # x (2, 3) -> Relu: 6 FLOPs
+    assert json.loads(received[0])["totals"]["flops"] == 6
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    _no_temporary_files(workdir)
