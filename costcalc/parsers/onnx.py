@@ -285,9 +285,9 @@ _GRAPH, _GRAPHS = _A.GRAPH, _A.GRAPHS
 # the common attribute types decoded directly, as onnx.helper.get_attribute_value does
 _PLAIN_ATTRIBUTES = {
     _A.INT: lambda a: a.i,
-    _A.INTS: lambda a: list(a.ints),
+    _A.INTS: lambda a: a.ints[:],  # a list, copied in C
     _A.FLOAT: lambda a: a.f,
-    _A.FLOATS: lambda a: list(a.floats),
+    _A.FLOATS: lambda a: a.floats[:],
     _A.STRING: lambda a: a.s,
 }
 
@@ -342,7 +342,7 @@ class _GraphBuilder:
         for init in graph.initializer:
             name = init.name
             dtype = names.get(init.data_type, "undefined")
-            tensors[name] = TensorSpec(name, tuple(init.dims), dtype, name)
+            tensors[name] = TensorSpec(name, tuple(init.dims[:]), dtype, name)
 
     def _subgraph(self, graph: onnx.GraphProto, prefix: str) -> Graph:
         """An If branch or a Loop/Scan body as IR, the enclosing scope visible."""
@@ -395,8 +395,8 @@ class _GraphBuilder:
                 proto.name,
                 proto.op_type,
                 proto.domain,
-                tuple(proto.input),
-                tuple(proto.output),
+                tuple(proto.input[:]),
+                tuple(proto.output[:]),
             )
         name, op_type, domain, in_names, out_names = fields
         name = name or (f"{prefix}/" if prefix else "") + f"{op_type}_{index}"

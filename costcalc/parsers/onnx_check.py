@@ -182,7 +182,7 @@ def _initializers(
             raise InvalidModelError(
                 f"{_scope(where)}initializer {name!r} has an unknown element type {data_type}"
             )
-        found[name] = (tuple(tensor.dims), data_type)
+        found[name] = (tuple(tensor.dims[:]), data_type)
     return found
 
 
@@ -208,7 +208,8 @@ def _check_graph(
     valid: set[tuple | None] = set()  # attribute-less signatures onnx's check_node passed
     fields: list[NodeFields] = []
     for index, node in enumerate(graph.node):  # one pass: text, signatures, is it in order
-        inputs, outputs, domain = tuple(node.input), tuple(node.output), node.domain
+        # a slice copies a repeated field in C, twice as fast as iterating over it
+        inputs, outputs, domain = tuple(node.input[:]), tuple(node.output[:]), node.domain
         texts = [node.name, node.op_type, domain, *inputs, *outputs]
         fields.append((texts[0], texts[1], domain, inputs, outputs))
         has_graphs = False
@@ -243,7 +244,7 @@ def _check_graph(
     if not ordered:
         _sort_topologically(graph, base, where)
         fields = [
-            (n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in graph.node
+            (n.name, n.op_type, n.domain, tuple(n.input[:]), tuple(n.output[:])) for n in graph.node
         ]
     if control:  # subgraphs see what is defined before their node
         scope = set(base)

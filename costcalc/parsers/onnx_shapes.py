@@ -158,7 +158,9 @@ def _ceil_pool_fixes(
     stale: set[str] = set()  # downstream of a fix made in this pass
     nodes = work.graph.node
     if fields is None:
-        fields = [(n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes]
+        fields = [
+            (n.name, n.op_type, n.domain, tuple(n.input[:]), tuple(n.output[:])) for n in nodes
+        ]
     for index, (_, op, domain, inputs, outputs) in enumerate(fields):
         if stale and any(i in stale for i in inputs):
             stale.update(outputs)
@@ -333,7 +335,7 @@ class _Resolver:
         self.graph_nodes: list[int] = []  # indices of the nodes that hold subgraphs
         shapes, nodes = self.shapes, work.graph.node
         if fields is None:
-            fields = [(n.name, n.op_type, n.domain, (), tuple(n.output)) for n in nodes]
+            fields = [(n.name, n.op_type, n.domain, (), tuple(n.output[:])) for n in nodes]
         schemas = self.schemas
         for index, (_, op, domain, _, outs) in enumerate(fields):
             if op == "Constant":
@@ -398,7 +400,7 @@ class _Resolver:
         kept = []
         shapes, dtypes, lazy, shared = self.shapes, self.dtypes, self.lazy, self.shared
         for t in initializers:
-            name, dims = t.name, tuple(t.dims)
+            name, dims = t.name, tuple(t.dims[:])
             if t.data_location == _T.EXTERNAL or prod(dims) > MAX_VALUE_ELEMENTS:
                 if shared:
                     _strip(t)
@@ -497,7 +499,7 @@ class _Resolver:
                 subs = [attr.g] if attr.type == onnx.AttributeProto.GRAPH else list(attr.graphs)
                 for sub in subs:
                     for t in sub.initializer:
-                        shapes.setdefault(t.name, tuple(t.dims))
+                        shapes.setdefault(t.name, tuple(t.dims[:]))
                         dtypes.setdefault(t.name, t.data_type)
                         if t.data_type in _INT_TYPES and _has_data(t):  # a trip count...
                             self.values.setdefault(t.name, to_array(t))
@@ -535,7 +537,7 @@ class _Resolver:
             self.collect(inferred.graph)
             return inferred, self.walk()
         fields = self.fields or [
-            (n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output)) for n in nodes
+            (n.name, n.op_type, n.domain, tuple(n.input[:]), tuple(n.output[:])) for n in nodes
         ]
         graph = self.work.graph
         initializers = {t.name: t for t in graph.initializer}
