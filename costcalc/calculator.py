@@ -30,7 +30,7 @@ from costcalc.ops import REGISTRY, OpKind, OpSpec, Registry
 from costcalc.ops.categories import SHAPED_CATEGORIES, category
 from costcalc.ops.common import FormulaError
 from costcalc.report import LayerRow, ModelInfo, Report, Totals, UnsupportedOp
-from costcalc.units import DTYPE_BITS, FLOATING, analysed_dtype, total_flops
+from costcalc.units import FLOATING, analysed_bits, total_flops
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
 _KIND_NAMES = {kind: kind.value for kind in OpKind}
@@ -44,8 +44,7 @@ class _Accumulator:
         self.seen_storage: set[str] = set()
         self.param_bytes = 0
         self._bytes: dict[str, int] = {}
-        # bits per element at the analysed type (floating types take the override)
-        self._bits = {name: DTYPE_BITS[analysed_dtype(name, dtype)] for name in DTYPE_BITS}
+        self._bits = analysed_bits(dtype)
         self.unsupported: dict[tuple[str, str], list[str]] = defaultdict(list)
         self.warnings: list[str] = []
         self._categories: dict[str, str] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from importlib import import_module
 
 import click
 
@@ -42,6 +43,21 @@ class CostcalcGroup(click.Group):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # command name -> "module:attribute", imported when the command is looked up: one
+        # command's start-up does not pay for every other's imports (Rich, pandas...)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context | None) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attribute = self.lazy_commands[cmd_name].split(":")
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return self.commands.get(cmd_name)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -65,7 +81,17 @@ def _one_line(text: str) -> str:
     return lines[0] if lines else ""
 
 
-@click.group(cls=CostcalcGroup, context_settings={"help_option_names": ["-h", "--help"]})
+COMMANDS = (
+    "analyze", "audit", "calibrate", "check", "crosscheck", "diff", "hardware", "layer",
+    "plot", "profile", "zoo",
+)  # fmt: skip
+
+
+@click.group(
+    cls=CostcalcGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy_commands={name: f"costcalc.commands.{name}:{name}" for name in COMMANDS},
+)
 @click.version_option(__version__, prog_name="costcalc")
 @click.option("--debug", is_flag=True, help="Show the full traceback on errors.")
 @click.pass_context
@@ -77,31 +103,6 @@ def main(ctx: click.Context, debug: bool) -> None:
     Exit codes: 0 success, 1 budget exceeded, 2 bad input.
     """
     ctx.obj = {"debug": debug}
-
-
-from costcalc.commands.analyze import analyze  # noqa: E402  (commands register on main)
-from costcalc.commands.audit import audit  # noqa: E402
-from costcalc.commands.calibrate import calibrate  # noqa: E402
-from costcalc.commands.check import check  # noqa: E402
-from costcalc.commands.crosscheck import crosscheck  # noqa: E402
-from costcalc.commands.diff import diff  # noqa: E402
-from costcalc.commands.hardware import hardware  # noqa: E402
-from costcalc.commands.layer import layer  # noqa: E402
-from costcalc.commands.plot import plot  # noqa: E402
-from costcalc.commands.profile import profile  # noqa: E402
-from costcalc.commands.zoo import zoo  # noqa: E402
-
-main.add_command(analyze)
-main.add_command(audit)
-main.add_command(calibrate)
-main.add_command(check)
-main.add_command(crosscheck)
-main.add_command(diff)
-main.add_command(hardware)
-main.add_command(layer)
-main.add_command(plot)
-main.add_command(profile)
-main.add_command(zoo)
 
 
 def run() -> None:

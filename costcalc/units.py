@@ -44,6 +44,12 @@ def tensor_bytes(numel: int, dtype: str) -> int:
     return (numel * DTYPE_BITS.get(dtype, 32) + 7) // 8
 
 
+def analysed_bits(override: str | None) -> dict[str, int]:
+    """Bits per element of every element type at the analysed type (floating types take
+    ``override`` if set): ``tensor_bytes`` is ``(numel * bits + 7) // 8`` with these."""
+    return {name: DTYPE_BITS[analysed_dtype(name, override)] for name in DTYPE_BITS}
+
+
 def analysed_dtype(dtype: str, override: str | None) -> str:
     """The element type to count bytes at: floating tensors take ``override`` if set."""
     if override is not None and dtype in FLOATING:

@@ -43,7 +43,7 @@ from costcalc.errors import InputSpecError
 from costcalc.ir import Graph, TensorSpec
 from costcalc.ops import REGISTRY, OpKind
 from costcalc.report import Report
-from costcalc.units import analysed_dtype, tensor_bytes
+from costcalc.units import analysed_bits
 
 # Copies of the parameters (in fp32) each optimizer keeps between steps.
 OPTIMIZER_STATE_COPIES: dict[str, int] = {"sgd": 0, "sgd-momentum": 1, "adam": 2, "adamw": 2}
@@ -56,20 +56,22 @@ _METADATA_OPS = frozenset({"Shape", "Size"})
 class Liveness:
     """Buffers of a graph and where each one lives (node indices, inclusive)."""
 
-    __slots__ = ("end", "size", "start", "unknown")
+    __slots__ = ("bits", "end", "size", "start", "unknown")
 
-    def __init__(self) -> None:
+    def __init__(self, override: str | None = None) -> None:
         self.start: list[int] = []
         self.end: list[int] = []
         self.size: list[int] = []
         self.unknown = 0  # activation tensors of unknown shape (counted as 0 bytes)
+        self.bits = analysed_bits(override)
 
-    def new(self, tensor: TensorSpec, start: int, end: int, override: str | None) -> int:
-        if tensor.shape is None:
+    def new(self, tensor: TensorSpec, start: int, end: int) -> int:
+        numel = tensor.numel
+        if numel is None:
             self.unknown += 1
             nbytes = 0
-        else:
-            nbytes = tensor_bytes(tensor.numel or 0, analysed_dtype(tensor.dtype, override))
+        else:  # units.tensor_bytes, with the type's bits looked up once
+            nbytes = (numel * self.bits.get(tensor.dtype, 32) + 7) // 8
         self.start.append(start)
         self.end.append(end)
         self.size.append(nbytes)
@@ -95,11 +97,11 @@ class Liveness:
 def liveness(graph: Graph, override: str | None = None) -> Liveness:
     """The buffers of ``graph`` with their lifetimes; ``override`` re-types floating ones."""
     last = max(len(graph.nodes) - 1, 0)
-    lv = Liveness()
+    lv = Liveness(override)
     buffer_of: dict[str, int] = {}
     for tensor in graph.inputs:
         if not tensor.is_const and tensor.name not in buffer_of:
-            buffer_of[tensor.name] = lv.new(tensor, 0, last, override)
+            buffer_of[tensor.name] = lv.new(tensor, 0, last)
     end = lv.end
     for i, node in enumerate(graph.nodes):
         if node.folded:  # computes constants only
@@ -109,7 +111,7 @@ def liveness(graph: Graph, override: str | None = None) -> Liveness:
                 continue
             b = buffer_of.get(tensor.name)
             if b is None:  # read but never produced: treat it as an input, alive from 0
-                buffer_of[tensor.name] = lv.new(tensor, 0, i, override)
+                buffer_of[tensor.name] = lv.new(tensor, 0, i)
             elif end[b] < i:
                 end[b] = i
         spec = REGISTRY.get(node.op)
@@ -130,7 +132,7 @@ def liveness(graph: Graph, override: str | None = None) -> Liveness:
                 buffer_of[tensor.name] = b
         for tensor in node.outputs[len(aliased) :]:
             if not tensor.is_const:
-                buffer_of[tensor.name] = lv.new(tensor, i, i, override)
+                buffer_of[tensor.name] = lv.new(tensor, i, i)
     for tensor in graph.outputs:
         b = buffer_of.get(tensor.name)
         if b is not None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 
 from costcalc.api import analyze as analyze_model
 from costcalc.commands.options import output_options
 from costcalc.output import write_text
-from costcalc.renderers import RENDERERS, console, format_for, render
+from costcalc.renderers import RENDERERS, format_for, render
 
 
 @click.command()
@@ -118,6 +117,10 @@ def analyze(
         )
         click.echo(f"wrote {output}", err=True)
     elif fmt == "table":
+        from rich.console import Console  # only the table needs Rich (a tenth of a second)
+
+        from costcalc.renderers import console
+
         Console().print(console.renderable(report, by, show_all, depth))
     else:
         click.echo(

@@ -213,9 +213,11 @@ def _floor_mode_twin(node: onnx.NodeProto, x: Dims | None, y: Dims | None) -> on
     return twin
 
 
-def _infer(model: onnx.ModelProto, inline_limit: int) -> onnx.ModelProto:
+def _infer(model: onnx.ModelProto, inline_limit: int, small: bool = False) -> onnx.ModelProto:
+    """onnx's inference of ``model``: in memory, or through files when it is at least
+    ``inline_limit`` bytes (``small``: known to be below it, not measured)."""
     try:
-        if model.ByteSize() < inline_limit:
+        if small or model.ByteSize() < inline_limit:
             return shape_inference.infer_shapes(model, data_prop=True)
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = os.path.join(tmp, "in.onnx"), os.path.join(tmp, "out.onnx")
@@ -561,7 +563,8 @@ class _Resolver:
         for start in range(0, len(nodes), size):
             end = min(start + size, len(nodes))
             piece = onnx_chunks.chunk_model(self.work, start, end, fields, boundary, declared)
-            self.collect(_infer(piece, limit).graph)
+            # a piece holds no large data (those initializers are stripped): far below 2 GB
+            self.collect(_infer(piece, limit, small=limit >= INLINE_LIMIT).graph)
             del piece
             self.walk(start, end, complete=self._complete_outputs(fields, start, end))
             learnt |= self.improved
