@@ -51,16 +51,7 @@ class _Accumulator:
 
     def nbytes(self, tensor: TensorSpec | None) -> int:
         """Bytes of ``tensor`` at the analysed type (sub-byte types packed); 0 if unknown."""
-        if tensor is None:
-            return 0
-        known = self._bytes.get(tensor.name)  # a tensor is read by every consumer
-        if known is None:
-            numel = tensor.numel
-            if numel is None:
-                return 0
-            known = (numel * self._bits.get(tensor.dtype, 32) + 7) // 8
-            self._bytes[tensor.name] = known
-        return known
+        return self.total_bytes((tensor,))
 
     def category(self, node: Node, spec: OpSpec | None) -> str:
         """``ops.categories.category``, remembered per op where the shapes do not matter."""
@@ -72,7 +63,8 @@ class _Accumulator:
         return known
 
     def total_bytes(self, tensors: tuple[TensorSpec | None, ...]) -> int:
-        """``nbytes`` summed (inlined: it runs for every tensor of every node)."""
+        """``nbytes`` summed; each tensor's count is kept (a tensor is read by every
+        consumer). The loop is written out: it runs for every tensor of every node."""
         cache, bits, total = self._bytes, self._bits, 0
         for tensor in tensors:
             if tensor is None:

@@ -33,8 +33,8 @@ from google.protobuf.message import DecodeError
 from costcalc.errors import InputSpecError, ModelLoadError, ShapeError, first_line
 from costcalc.inputs import InputsArg, normalise_dims, normalise_inputs
 from costcalc.ir import Graph, Node, Shape, TensorSpec
-from costcalc.parsers.onnx_check import STANDARD_DOMAINS, NodeFields, check_model
-from costcalc.parsers.onnx_shapes import ResolvedShapes, resolve_shapes
+from costcalc.parsers.onnx_check import STANDARD_DOMAINS, NodeFields, check_model, node_fields
+from costcalc.parsers.onnx_shapes import ResolvedShapes, copy_model, resolve_shapes
 
 CONTROL_FLOW = ("If", "Loop", "Scan")
 PROTOBUF_LIMIT = 2**31  # bytes: protobuf cannot parse a larger message
@@ -48,7 +48,7 @@ def parse_onnx(
 ) -> Graph:
     """Parse an ONNX file or ModelProto into a Graph with every shape resolved."""
     if isinstance(model, onnx.ModelProto):
-        proto, source, folder = _copy(model), model.graph.name or "<ModelProto>", None
+        proto, source, folder = copy_model(model), model.graph.name or "<ModelProto>", None
     else:
         path = Path(model)
         proto, source, folder = load_model(path), str(path), path.parent
@@ -60,12 +60,6 @@ def parse_onnx(
         proto, in_place=True, fields=checked.fields, initializers=checked.initializers
     )
     return _GraphBuilder(proto, resolved).build(source, tuple(warnings), checked.fields)
-
-
-def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)
-    return copy
 
 
 def load_model(path: Path) -> onnx.ModelProto:
@@ -390,15 +384,7 @@ class _GraphBuilder:
     def _node(
         self, index: int, proto: onnx.NodeProto, prefix: str = "", fields: NodeFields | None = None
     ) -> Node:
-        if fields is None:
-            fields = (
-                proto.name,
-                proto.op_type,
-                proto.domain,
-                tuple(proto.input[:]),
-                tuple(proto.output[:]),
-            )
-        name, op_type, domain, in_names, out_names = fields
+        name, op_type, domain, in_names, out_names = fields or node_fields(proto)
         name = name or (f"{prefix}/" if prefix else "") + f"{op_type}_{index}"
         op = op_type if domain in STANDARD_DOMAINS else f"{domain}.{op_type}"
         attrs: dict = {}

@@ -57,7 +57,7 @@ from onnx import helper, numpy_helper, shape_inference
 
 from costcalc.errors import InvalidModelError, ShapeError
 from costcalc.parsers import onnx_chunks
-from costcalc.parsers.onnx_check import InitializerDims, NodeFields
+from costcalc.parsers.onnx_check import InitializerDims, NodeFields, node_fields
 from costcalc.parsers.onnx_chunks import copy_fields
 from costcalc.parsers.shape_eval import (
     FAST as _FAST,
@@ -158,9 +158,7 @@ def _ceil_pool_fixes(
     stale: set[str] = set()  # downstream of a fix made in this pass
     nodes = work.graph.node
     if fields is None:
-        fields = [
-            (n.name, n.op_type, n.domain, tuple(n.input[:]), tuple(n.output[:])) for n in nodes
-        ]
+        fields = [node_fields(n) for n in nodes]
     for index, (_, op, domain, inputs, outputs) in enumerate(fields):
         if stale and any(i in stale for i in inputs):
             stale.update(outputs)
@@ -283,7 +281,8 @@ def _broadcast(a: Dims, b: Dims) -> Dims:
                  else None for x, y in zip(a, b, strict=True))  # fmt: skip
 
 
-def _copy(model: onnx.ModelProto) -> onnx.ModelProto:
+def copy_model(model: onnx.ModelProto) -> onnx.ModelProto:
+    """A deep copy of ``model`` (which is never changed)."""
     copy = onnx.ModelProto()
     copy.CopyFrom(model)
     return copy
@@ -337,7 +336,7 @@ class _Resolver:
         self.graph_nodes: list[int] = []  # indices of the nodes that hold subgraphs
         shapes, nodes = self.shapes, work.graph.node
         if fields is None:
-            fields = [(n.name, n.op_type, n.domain, (), tuple(n.output[:])) for n in nodes]
+            fields = [node_fields(n) for n in nodes]
         schemas = self.schemas
         for index, (_, op, domain, _, outs) in enumerate(fields):
             if op == "Constant":
@@ -380,42 +379,28 @@ class _Resolver:
         """Record each initializer's shape and type, keep the small ones' data for
         evaluation (``lazy``), and strip the large ones (in place, or in the work copy).
         ``known``: the initializers' dims and types, as the check read them in this
-        order (else they are read here)."""
+        order (else, or when names repeat, they are read here)."""
         if known is not None and len(known) == len(initializers):
-            self.shapes.update({name: dims for name, (dims, _) in known.items()})
-            self.dtypes.update({name: data_type for name, (_, data_type) in known.items()})
-            self.initializers = known
-            lazy, shared = self.lazy, self.shared
-            for t, (name, (dims, _)) in zip(initializers, known.items(), strict=True):
-                if prod(dims) > MAX_VALUE_ELEMENTS or t.data_location == _T.EXTERNAL:
-                    if shared:
-                        _strip(t)
-                    else:
-                        self.work.graph.initializer.append(_stripped(t))
-                        continue
-                elif _holds_data(t):
-                    lazy[name] = t
-                if not shared:
-                    self.work.graph.initializer.append(t)
-            return set(known)
-        self.initializers = found = {}
-        kept = []
-        shapes, dtypes, lazy, shared = self.shapes, self.dtypes, self.lazy, self.shared
-        for t in initializers:
-            name, dims = t.name, tuple(t.dims[:])
-            if t.data_location == _T.EXTERNAL or prod(dims) > MAX_VALUE_ELEMENTS:
+            entries: Any = known.items()
+        else:
+            entries = [(t.name, (tuple(t.dims[:]), t.data_type)) for t in initializers]
+            known = dict(entries)
+        self.shapes.update({name: dims for name, (dims, _) in known.items()})
+        self.dtypes.update({name: data_type for name, (_, data_type) in known.items()})
+        self.initializers = known
+        lazy, shared, work = self.lazy, self.shared, self.work.graph.initializer
+        for t, (name, (dims, _)) in zip(initializers, entries, strict=True):
+            if prod(dims) > MAX_VALUE_ELEMENTS or t.data_location == _T.EXTERNAL:
                 if shared:
                     _strip(t)
                 else:
-                    t = _stripped(t)
+                    work.append(_stripped(t))
+                    continue
             elif _holds_data(t):
                 lazy[name] = t
-            shapes[name], dtypes[name] = dims, t.data_type
-            found[name] = (dims, t.data_type)
-            kept.append(t)
-        if not shared:
-            self.work.graph.initializer.extend(kept)
-        return set(found)
+            if not shared:
+                work.append(t)
+        return set(known)
 
     def _schema(self, node: onnx.NodeProto) -> Any:
         return self._schema_for(node.op_type, node.domain)
@@ -538,9 +523,7 @@ class _Resolver:
             inferred = _infer(self.work, limit)
             self.collect(inferred.graph)
             return inferred, self.walk()
-        fields = self.fields or [
-            (n.name, n.op_type, n.domain, tuple(n.input[:]), tuple(n.output[:])) for n in nodes
-        ]
+        fields = self.fields or [node_fields(n) for n in nodes]
         graph = self.work.graph
         initializers = {t.name: t for t in graph.initializer}
         inputs = {v.name: v for v in graph.input}
@@ -736,7 +719,7 @@ class _Resolver:
     def inject(self) -> None:
         """Evaluated nodes become Constants and learnt shapes value_info, for the next pass."""
         if self.shared:  # the caller's nodes are left as they are: rewrite a copy
-            self.work = _copy(self.work)
+            self.work = copy_model(self.work)
             self.shared = False
         self.fields = None  # the nodes change: their fields are read from them from now on
         graph, nodes = self.work.graph, []
