@@ -193,8 +193,6 @@ def plots_html(report: Report, hardware: Any = None) -> str:
         plots = importlib.import_module("costcalc.plots")
     except ImportError as exc:  # matplotlib is optional
         return f'<p class="note">Plots unavailable: {_e(exc)}.</p>'
-    from costcalc.errors import CostcalcError
-
     out = []
     profile = resolve_hardware(report, hardware)
     if report.totals.est_time_us is None:
@@ -208,18 +206,16 @@ def plots_html(report: Report, hardware: Any = None) -> str:
             f"{_e(report.totals.hardware)} was not given to the renderer.</p>"
         )
     else:
-        try:
-            data = _png(plots, plots.plot_roofline(report, profile))
-            out.append(
-                _figure(
-                    data,
-                    f"roofline of {report.model.name} on {profile.name}",
-                    f"Roofline on {profile.name}: each layer at its arithmetic intensity and "
-                    "attained FLOP/s, coloured by kind, sized by its share of the time.",
-                )
+        out.append(
+            _plot_figure(
+                plots,
+                lambda: plots.plot_roofline(report, profile),
+                f"roofline of {report.model.name} on {profile.name}",
+                f"Roofline on {profile.name}: each layer at its arithmetic intensity and "
+                "attained FLOP/s, coloured by kind, sized by its share of the time.",
+                "No roofline",
             )
-        except CostcalcError as exc:
-            out.append(f'<p class="note">No roofline: {_e(exc)}</p>')
+        )
     costed = sum(
         1 for row in report.layers if row.kind not in content.HIDDEN_KINDS and row.macs is not None
     )
@@ -229,20 +225,28 @@ def plots_html(report: Report, hardware: Any = None) -> str:
             f"(more than {MAX_BAR_LAYERS:,}).</p>"
         )
     else:
-        try:
-            data = _png(plots, plots.plot_bars(report, profile))
-            out.append(
-                _figure(
-                    data,
-                    f"per-layer costs of {report.model.name}",
-                    "Per-layer MACs, bytes moved"
-                    + (" and estimated time" if report.totals.est_time_us is not None else "")
-                    + ", in execution order.",
-                )
+        out.append(
+            _plot_figure(
+                plots,
+                lambda: plots.plot_bars(report, profile),
+                f"per-layer costs of {report.model.name}",
+                "Per-layer MACs, bytes moved"
+                + (" and estimated time" if report.totals.est_time_us is not None else "")
+                + ", in execution order.",
+                "No per-layer bars",
             )
-        except CostcalcError as exc:
-            out.append(f'<p class="note">No per-layer bars: {_e(exc)}</p>')
+        )
     return '<div class="plots">' + "\n".join(out) + "</div>"
+
+
+def _plot_figure(plots, draw, alt: str, caption: str, failure: str) -> str:
+    """The figure ``draw()`` makes, embedded; a note saying ``failure`` if it cannot."""
+    from costcalc.errors import CostcalcError
+
+    try:
+        return _figure(_png(plots, draw()), alt, caption)
+    except CostcalcError as exc:
+        return f'<p class="note">{failure}: {_e(exc)}</p>'
 
 
 # --- the page ----------------------------------------------------------------------------
